@@ -1,0 +1,1 @@
+Console.WriteLine("FinanceAgent: the sample grows with the SDK.");
