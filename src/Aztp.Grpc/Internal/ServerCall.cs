@@ -1,0 +1,434 @@
+using System.Globalization;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Aztp.Grpc.Internal;
+
+/// <summary>
+/// One server call's state machine on an <see cref="HttpContext"/>: validates the request (PROTOCOL-HTTP2), reads and
+/// writes framed messages, runs the interceptor chain and the handler, enforces the deadline and writes the status
+/// as trailers (or as a trailers-only response when nothing was sent yet).
+/// </summary>
+internal sealed class ServerCall : IDisposable
+{
+    private readonly GrpcServerOptions _options;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _callCts;
+    private readonly string? _requestEncoding;
+    private readonly string? _acceptEncoding;
+    private MessageReader? _reader;
+    private bool _headersSent;
+    private bool _completed;
+    private bool _responseGzip;
+    private volatile bool _deadlineExceeded;
+
+    private ServerCall(HttpContext httpContext, GrpcServerOptions options, string? requestEncoding)
+    {
+        HttpContext = httpContext;
+        _options = options;
+        _requestEncoding = requestEncoding;
+        _acceptEncoding = httpContext.Request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString();
+        ResponseCompression = options.ResponseCompression;
+        _callCts = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted);
+    }
+
+    public HttpContext HttpContext { get; }
+
+    public ServerCallContext Context { get; private set; } = null!;
+
+    public string? ResponseCompression { get; set; }
+
+    /// <summary>Serves one HTTP request as a gRPC call; <paramref name="method"/> null means UNIMPLEMENTED.</summary>
+    public static async Task HandleAsync(HttpContext httpContext, ServerMethod? method, GrpcServerOptions options)
+    {
+        var request = httpContext.Request;
+        var response = httpContext.Response;
+
+        // PROTOCOL-HTTP2: gRPC runs on HTTP/2 only. An HTTP/1.x request gets 426 (never reaches a handler).
+        if (!HttpProtocol.IsHttp2(request.Protocol) && !HttpProtocol.IsHttp3(request.Protocol))
+        {
+            response.StatusCode = StatusCodes.Status426UpgradeRequired;
+            response.Headers.Connection = "Upgrade";
+            response.Headers.Upgrade = "h2c";
+            return;
+        }
+
+        if (!HttpMethods.IsPost(request.Method))
+        {
+            response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+            response.Headers.Allow = "POST";
+            return;
+        }
+
+        // PROTOCOL-HTTP2: a content-type that does not begin with application/grpc gets HTTP 415.
+        if (!GrpcProtocol.IsGrpcContentType(request.ContentType))
+        {
+            response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            response.Headers[GrpcProtocol.StatusTrailer] = ((int)StatusCode.Internal).ToString(CultureInfo.InvariantCulture);
+            response.Headers[GrpcProtocol.MessageTrailer] = GrpcProtocol.PercentEncode("Content-Type '" + request.ContentType + "' is not supported.");
+            return;
+        }
+
+        response.ContentType = GrpcProtocol.ContentType;
+        if (method is null)
+        {
+            WriteTrailersOnly(response, new Status(StatusCode.Unimplemented, "Method is unimplemented: " + request.Path.Value), null);
+            return;
+        }
+
+        var encoding = request.Headers[GrpcProtocol.EncodingHeader].ToString();
+        if (encoding.Length == 0)
+        {
+            encoding = null!;
+        }
+        else if (!GrpcProtocol.IsSupportedEncoding(encoding))
+        {
+            // PROTOCOL-HTTP2 compression: an unknown grpc-encoding is UNIMPLEMENTED, listing what we accept.
+            response.Headers[GrpcProtocol.AcceptEncodingHeader] = GrpcProtocol.SupportedEncodings;
+            WriteTrailersOnly(response, new Status(StatusCode.Unimplemented, "Unsupported grpc-encoding '" + encoding + "'."), null);
+            return;
+        }
+
+        DateTime? deadline = null;
+        var timeoutValue = request.Headers[GrpcProtocol.TimeoutHeader].ToString();
+        if (timeoutValue.Length > 0)
+        {
+            if (!GrpcProtocol.TryParseTimeout(timeoutValue, out var timeout))
+            {
+                WriteTrailersOnly(response, new Status(StatusCode.Internal, "Malformed grpc-timeout header."), null);
+                return;
+            }
+
+            deadline = timeout >= TimeSpan.FromDays(3650) ? null : DateTime.UtcNow + timeout;
+        }
+
+        var headers = new Metadata();
+        foreach (var header in request.Headers)
+        {
+            if (header.Key.StartsWith(':') || header.Key.Equals(GrpcProtocol.TeHeader, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            foreach (var value in header.Value)
+            {
+                if (value is not null && !GrpcProtocol.TryAddReceivedHeader(headers, header.Key, value))
+                {
+                    WriteTrailersOnly(response, new Status(StatusCode.Internal, "Invalid base64 in binary header '" + header.Key + "'."), null);
+                    return;
+                }
+            }
+        }
+
+        using var call = new ServerCall(httpContext, options, encoding);
+        await call.RunAsync(method, headers, deadline).ConfigureAwait(false);
+    }
+
+    private async Task RunAsync(ServerMethod method, Metadata headers, DateTime? deadline)
+    {
+        CancellationTokenSource? deadlineCts = null;
+        TaskCompletionSource? deadlineSignal = null;
+        CancellationTokenRegistration deadlineRegistration = default;
+        try
+        {
+            var request = HttpContext.Request;
+            Context = new ServerCallContext(this, method.FullName, request.Host.Value ?? string.Empty, headers, deadline, _callCts.Token);
+            _reader = new MessageReader(request.BodyReader, method.RequestParser, _options.MaxReceiveMessageSize, _requestEncoding);
+
+            if (deadline is { } due)
+            {
+                var remaining = due - DateTime.UtcNow;
+                deadlineSignal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                deadlineCts = new CancellationTokenSource();
+                var signal = deadlineSignal;
+                deadlineRegistration = deadlineCts.Token.Register(() =>
+                {
+                    _deadlineExceeded = true;
+                    signal.TrySetResult();
+                    try
+                    {
+                        _callCts.Cancel();
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        // The call already finished.
+                    }
+                });
+                deadlineCts.CancelAfter(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            }
+
+            var handlerTask = InvokeAsync(method);
+            if (deadlineSignal is not null && !handlerTask.IsCompleted)
+            {
+                await Task.WhenAny(handlerTask, deadlineSignal.Task).ConfigureAwait(false);
+            }
+
+            if (!handlerTask.IsCompleted)
+            {
+                // The deadline passed while the handler still runs: the client gets DEADLINE_EXCEEDED now; the handler's
+                // token has fired and its later writes are refused. We still wait for it before releasing the HttpContext.
+                await CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailers).ConfigureAwait(false);
+                try
+                {
+                    await handlerTask.ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    // The outcome was already sent.
+                }
+
+                return;
+            }
+
+            var (status, trailers) = await handlerTask.ConfigureAwait(false);
+            await CompleteAsync(status, trailers).ConfigureAwait(false);
+        }
+        finally
+        {
+            await deadlineRegistration.DisposeAsync().ConfigureAwait(false);
+            deadlineCts?.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        _callCts.Dispose();
+        _writeLock.Dispose();
+    }
+
+    private async Task<(Status Status, Metadata Trailers)> InvokeAsync(ServerMethod method)
+    {
+        try
+        {
+            if (method.Type is MethodType.Unary or MethodType.ServerStreaming)
+            {
+                var request = await ReadMessageAsync(CancellationToken.None).ConfigureAwait(false)
+                    ?? throw new RpcException(new Status(StatusCode.Internal, "Request did not include a message."));
+                if (await ReadMessageAsync(CancellationToken.None).ConfigureAwait(false) is not null)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, "Request included more than one message for a single-request method."));
+                }
+
+                Context.Request = request;
+            }
+
+            IMessage? response = null;
+            var interceptors = _options.Interceptors;
+            if (interceptors.Count == 0)
+            {
+                response = await method.Invoker(this, Context.Request).ConfigureAwait(false);
+            }
+            else
+            {
+                var index = 0;
+                Func<ServerCallContext, Task>? next = null;
+                next = async context =>
+                {
+                    if (index < interceptors.Count)
+                    {
+                        var interceptor = interceptors[index++];
+                        await interceptor.InterceptAsync(context, next!).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        response = await method.Invoker(this, Context.Request).ConfigureAwait(false);
+                    }
+                };
+                await next(Context).ConfigureAwait(false);
+            }
+
+            if (method.Type is MethodType.Unary or MethodType.ClientStreaming && Context.Status.StatusCode == StatusCode.OK)
+            {
+                if (response is null)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, "The handler returned no response message."));
+                }
+
+                await WriteMessageAsync(response, CancellationToken.None).ConfigureAwait(false);
+            }
+
+            return (Context.Status, Context.ResponseTrailers);
+        }
+        catch (RpcException ex)
+        {
+            var trailers = Context.ResponseTrailers;
+            foreach (var entry in ex.Trailers)
+            {
+                trailers.Add(entry);
+            }
+
+            return (ex.Status, trailers);
+        }
+        catch (Exception) when (_deadlineExceeded)
+        {
+            return (new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailers);
+        }
+        catch (Exception) when (HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client reset the stream; nothing can reach it any more.
+            return (new Status(StatusCode.Cancelled, "Cancelled by the client."), Context.ResponseTrailers);
+        }
+        catch (Exception ex)
+        {
+            var detail = _options.EnableDetailedErrors
+                ? "Exception was thrown by handler. " + ex.GetType().Name + ": " + ex.Message
+                : "Exception was thrown by handler.";
+            return (new Status(StatusCode.Unknown, detail), Context.ResponseTrailers);
+        }
+    }
+
+    public async ValueTask<IMessage?> ReadMessageAsync(CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return await _reader!.ReadAsync(_callCts.Token).ConfigureAwait(false);
+        }
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callCts.Token);
+        return await _reader!.ReadAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    public async Task WriteResponseHeadersAsync(Metadata headers)
+    {
+        await _writeLock.WaitAsync(_callCts.Token).ConfigureAwait(false);
+        try
+        {
+            if (_headersSent || _completed)
+            {
+                throw new InvalidOperationException("Response headers can only be sent once per call, before the first message.");
+            }
+
+            AddMetadata(HttpContext.Response.Headers, headers);
+            PrepareHeaders();
+            await HttpContext.Response.BodyWriter.FlushAsync(_callCts.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_completed)
+            {
+                throw new InvalidOperationException("The call is complete; no more messages can be written.");
+            }
+
+            if (!_headersSent)
+            {
+                PrepareHeaders();
+            }
+
+            var writer = HttpContext.Response.BodyWriter;
+            MessageWriter.Write(writer, message, _responseGzip, _options.MaxSendMessageSize);
+            await writer.FlushAsync(cancellationToken.CanBeCanceled ? cancellationToken : _callCts.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void PrepareHeaders()
+    {
+        var response = HttpContext.Response;
+        _responseGzip = ResponseCompression is not null &&
+            ResponseCompression.Equals(GrpcProtocol.GzipEncoding, StringComparison.OrdinalIgnoreCase) &&
+            GrpcProtocol.AcceptsEncoding(_acceptEncoding, GrpcProtocol.GzipEncoding);
+        if (_responseGzip)
+        {
+            response.Headers[GrpcProtocol.EncodingHeader] = GrpcProtocol.GzipEncoding;
+        }
+
+        response.Headers[GrpcProtocol.AcceptEncodingHeader] = GrpcProtocol.SupportedEncodings;
+        _headersSent = true;
+    }
+
+    private async Task CompleteAsync(Status status, Metadata trailers)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_completed)
+            {
+                return;
+            }
+
+            _completed = true;
+            var response = HttpContext.Response;
+            if (HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (!_headersSent && !response.HasStarted)
+            {
+                // PROTOCOL-HTTP2 Trailers-Only: status and trailers travel in the only HEADERS frame.
+                WriteTrailersOnly(response, status, trailers);
+            }
+            else
+            {
+                response.AppendTrailer(GrpcProtocol.StatusTrailer, ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture));
+                if (status.Detail.Length > 0)
+                {
+                    response.AppendTrailer(GrpcProtocol.MessageTrailer, GrpcProtocol.PercentEncode(status.Detail));
+                }
+
+                foreach (var entry in trailers)
+                {
+                    if (!GrpcProtocol.IsReservedHeader(entry.Key))
+                    {
+                        response.AppendTrailer(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBinaryHeader(entry.ValueBytes) : entry.Value);
+                    }
+                }
+            }
+
+            try
+            {
+                await response.CompleteAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (HttpContext.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away while we completed.
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private static void WriteTrailersOnly(HttpResponse response, Status status, Metadata? trailers)
+    {
+        response.ContentType = GrpcProtocol.ContentType;
+        response.Headers[GrpcProtocol.StatusTrailer] = ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture);
+        if (status.Detail.Length > 0)
+        {
+            response.Headers[GrpcProtocol.MessageTrailer] = GrpcProtocol.PercentEncode(status.Detail);
+        }
+
+        if (trailers is not null)
+        {
+            AddMetadata(response.Headers, trailers);
+        }
+    }
+
+    private static void AddMetadata(IHeaderDictionary target, Metadata metadata)
+    {
+        foreach (var entry in metadata)
+        {
+            if (GrpcProtocol.IsReservedHeader(entry.Key))
+            {
+                continue;
+            }
+
+            var value = entry.IsBinary ? GrpcProtocol.EncodeBinaryHeader(entry.ValueBytes) : entry.Value;
+            target.Append(entry.Key, value);
+        }
+    }
+}
