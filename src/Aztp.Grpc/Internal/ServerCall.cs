@@ -164,7 +164,7 @@ internal sealed class ServerCall : IDisposable
                 await Task.WhenAny(handlerTask, deadlineSignal.Task).ConfigureAwait(false);
             }
 
-            if (!handlerTask.IsCompleted)
+            if (deadlineSignal is not null && !handlerTask.IsCompleted)
             {
                 // The deadline passed while the handler still runs: the client gets DEADLINE_EXCEEDED now; the handler's
                 // token has fired and its later writes are refused. We still wait for it before releasing the HttpContext.
