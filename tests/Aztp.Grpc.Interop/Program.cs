@@ -1,6 +1,7 @@
 // The grpc.testing interop host. Flags follow gRPC's interop test descriptions:
 //   server --port N [--use_tls --cert F --key F --ca F --require_client_cert]
 //   client --server_host H --server_port N --test_case NAME[,NAME...|all] [--use_tls --ca F --cert F --key F --server_host_override NAME]
+//          [--skip_compression_probe]  (for servers that cannot see request compression, e.g. Python grpcio)
 using Aztp.Grpc;
 using Aztp.Grpc.Interop;
 
@@ -26,7 +27,7 @@ for (var i = 1; i < args.Length; i++)
     {
         flags[name[..eq]] = name[(eq + 1)..];
     }
-    else if (name is "use_tls" or "require_client_cert")
+    else if (name is "use_tls" or "require_client_cert" or "skip_compression_probe")
     {
         flags[name] = "true";
     }
@@ -86,7 +87,7 @@ if (useTls)
 }
 
 using var channel = GrpcChannel.ForAddress($"{(useTls ? "https" : "http")}://{host}:{serverPort}", options);
-var client = new InteropClient(channel);
+var client = new InteropClient(channel) { CompressionProbe = Flag("skip_compression_probe") is not ("true" or "1") };
 var cases = (Flag("test_case") ?? "all") == "all" ? InteropClient.TestCases : (Flag("test_case") ?? string.Empty).Split(',');
 var failed = 0;
 foreach (var testCase in cases)
