@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Aztp.Grpc;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Aztp.Benchmarks.Grpc;
+
+/// <summary>
+/// Load driver for Aztp.Grpc: unary calls/s with p50/p99 latency at 1 and 64 concurrent callers, plaintext and mutual
+/// TLS, beside raw Kestrel + HttpClient HTTP/2 POSTs of the same bytes measured in the same run (the ceiling of the
+/// stack); plus server-streaming messages/s.
+/// Run: dotnet run -c Release --project bench/Aztp.Benchmarks -- grpc-load [--duration S] [--warmup S] [--payload N]
+/// </summary>
+public static class GrpcLoadDriver
+{
+    private const string ServiceName = "aztp.bench.Echo";
+    private static readonly Method<BytesValue, BytesValue> Unary = new(MethodType.Unary, ServiceName, "Unary", BytesValue.Parser, BytesValue.Parser);
+    private static readonly Method<Int32Value, BytesValue> Stream = new(MethodType.ServerStreaming, ServiceName, "Stream", Int32Value.Parser, BytesValue.Parser);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var duration = TimeSpan.FromSeconds(Option(args, "--duration", 10));
+        var warmup = TimeSpan.FromSeconds(Option(args, "--warmup", 3));
+        var payloadSize = Option(args, "--payload", 64);
+        var payload = new BytesValue { Value = ByteString.CopyFrom(RandomNumberGenerator.GetBytes(payloadSize)) };
+        using var certs = BenchCertificates.Create();
+
+        var rows = new List<string>();
+        Console.WriteLine($"# unary, {payloadSize}-byte payload, warm-up {warmup.TotalSeconds:0} s, measured {duration.TotalSeconds:0} s per row, client and server in one process");
+        foreach (var tls in new[] { false, true })
+        {
+            await using var grpc = await StartGrpcServerAsync(tls ? certs : null);
+            await using var raw = await StartRawServerAsync(tls ? certs : null);
+            using var channel = GrpcChannel.ForAddress($"{(tls ? "https" : "http")}://127.0.0.1:{grpc.Port}", ChannelOptions(tls ? certs : null));
+            using var http = new HttpClient(RawHandler(tls ? certs : null));
+            var rawUri = new Uri($"{(tls ? "https" : "http")}://127.0.0.1:{raw.Port}/{ServiceName}/Unary");
+            var frame = Frame(payload);
+
+            foreach (var callers in new[] { 1, 64 })
+            {
+                var grpcResult = await MeasureAsync(callers, warmup, duration, async () =>
+                {
+                    var response = await channel.AsyncUnaryCall(Unary, payload);
+                    if (response.Value.Length != payloadSize)
+                    {
+                        throw new InvalidOperationException("bad echo");
+                    }
+                });
+                var rawResult = await MeasureAsync(callers, warmup, duration, async () =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, rawUri)
+                    {
+                        Version = HttpVersion.Version20,
+                        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                        Content = new ByteArrayContent(frame),
+                    };
+                    request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    var body = await response.Content.ReadAsByteArrayAsync();
+                    if (body.Length != frame.Length)
+                    {
+                        throw new InvalidOperationException("bad echo");
+                    }
+                });
+                var mode = tls ? "mTLS" : "plaintext";
+                rows.Add(Row("Aztp.Grpc unary", mode, callers, grpcResult, $"{100.0 * grpcResult.CallsPerSecond / rawResult.CallsPerSecond:0} %"));
+                rows.Add(Row("raw Kestrel+HttpClient POST", mode, callers, rawResult, "100 %"));
+                Console.WriteLine(rows[^2]);
+                Console.WriteLine(rows[^1]);
+            }
+
+            // Server streaming: one call, messages/s.
+            var streamResult = await MeasureStreamAsync(channel, warmup, duration);
+            rows.Add($"| Aztp.Grpc server streaming | {(tls ? "mTLS" : "plaintext")} | 1 | {streamResult:N0} msg/s | | | |");
+            Console.WriteLine(rows[^1]);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| scenario | transport | callers | throughput | p50 | p99 | vs raw |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var row in rows)
+        {
+            Console.WriteLine(row);
+        }
+
+        return 0;
+    }
+
+    private static string Row(string name, string mode, int callers, LoadResult result, string ratio) =>
+        $"| {name} | {mode} | {callers} | {result.CallsPerSecond:N0} calls/s | {result.P50.TotalMicroseconds:N0} µs | {result.P99.TotalMicroseconds:N0} µs | {ratio} |";
+
+    private static async Task<LoadResult> MeasureAsync(int callers, TimeSpan warmup, TimeSpan duration, Func<Task> call)
+    {
+        await RunForAsync(callers, warmup, call, null);
+        var latencies = new List<long>[callers];
+        for (var i = 0; i < callers; i++)
+        {
+            latencies[i] = new List<long>(100_000);
+        }
+
+        var elapsed = await RunForAsync(callers, duration, call, latencies);
+        var all = latencies.SelectMany(l => l).ToArray();
+        Array.Sort(all);
+        return new LoadResult(
+            all.Length / elapsed.TotalSeconds,
+            TimeSpan.FromTicks(Percentile(all, 0.50) * TimeSpan.TicksPerSecond / Stopwatch.Frequency),
+            TimeSpan.FromTicks(Percentile(all, 0.99) * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+    }
+
+    private static async Task<TimeSpan> RunForAsync(int callers, TimeSpan duration, Func<Task> call, List<long>[]? latencies)
+    {
+        var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var start = Stopwatch.GetTimestamp();
+        var tasks = new Task[callers];
+        for (var i = 0; i < callers; i++)
+        {
+            var own = latencies?[i];
+            tasks[i] = Task.Run(async () =>
+            {
+                while (true)
+                {
+                    var before = Stopwatch.GetTimestamp();
+                    if (before >= stopAt)
+                    {
+                        return;
+                    }
+
+                    await call();
+                    own?.Add(Stopwatch.GetTimestamp() - before);
+                }
+            });
+        }
+
+        await Task.WhenAll(tasks);
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    private static async Task<double> MeasureStreamAsync(GrpcChannel channel, TimeSpan warmup, TimeSpan duration)
+    {
+        async Task<(long Count, TimeSpan Elapsed)> RunAsync(TimeSpan length)
+        {
+            using var cts = new CancellationTokenSource(length);
+            using var call = channel.AsyncServerStreamingCall(Stream, new Int32Value { Value = int.MaxValue }, new CallOptions(cancellationToken: cts.Token));
+            var start = Stopwatch.GetTimestamp();
+            long count = 0;
+            try
+            {
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                    count++;
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled)
+            {
+            }
+
+            return (count, Stopwatch.GetElapsedTime(start));
+        }
+
+        await RunAsync(warmup);
+        var (messages, elapsed) = await RunAsync(duration);
+        return messages / elapsed.TotalSeconds;
+    }
+
+    private static long Percentile(long[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private static async Task<GrpcServer> StartGrpcServerAsync(BenchCertificates? certs)
+    {
+        var payload = new BytesValue { Value = ByteString.CopyFrom(new byte[64]) };
+        var service = GrpcServiceDefinition.CreateBuilder(ServiceName)
+            .AddUnaryMethod(Unary, (request, _) => Task.FromResult(request))
+            .AddServerStreamingMethod(Stream, async (request, responses, context) =>
+            {
+                for (var i = 0; i < request.Value && !context.CancellationToken.IsCancellationRequested; i++)
+                {
+                    await responses.WriteAsync(payload, context.CancellationToken);
+                }
+            })
+            .Build();
+        var server = new GrpcServer();
+        if (certs is not null)
+        {
+            server.Tls = new GrpcServerTlsOptions
+            {
+                ServerCertificateSelector = _ => certs.Server,
+                ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                ClientCertificateValidation = certs.Validate,
+            };
+        }
+
+        server.AddService(service);
+        await server.StartAsync();
+        return server;
+    }
+
+    private static async Task<RawServer> StartRawServerAsync(BenchCertificates? certs)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MinRequestBodyDataRate = null;
+            kestrel.Limits.MinResponseDataRate = null;
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                if (certs is not null)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificateSelector = (_, _) => certs.Server,
+                        ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                        ClientCertificateValidation = certs.Validate,
+                    });
+                }
+            });
+        });
+        var app = builder.Build();
+        app.UseRouting();
+
+        // The same bytes as a gRPC echo: read the whole body, write it back.
+        app.MapPost("/" + ServiceName + "/Unary", async (HttpContext context) =>
+        {
+            var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            context.Response.ContentType = "application/grpc";
+            await context.Response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length));
+        });
+        await app.StartAsync();
+        var port = new Uri(app.Urls.First()).Port;
+        return new RawServer(app, port);
+    }
+
+    private static GrpcChannelOptions ChannelOptions(BenchCertificates? certs) => certs is null
+        ? new GrpcChannelOptions()
+        : new GrpcChannelOptions
+        {
+            ClientCertificateSelector = _ => certs.Client,
+            ServerCertificateValidation = certs.Validate,
+        };
+
+    private static SocketsHttpHandler RawHandler(BenchCertificates? certs)
+    {
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, UseCookies = false, UseProxy = false, AllowAutoRedirect = false };
+        if (certs is not null)
+        {
+            handler.SslOptions = new SslClientAuthenticationOptions
+            {
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => certs.Client,
+                RemoteCertificateValidationCallback = (_, cert, chain, errors) => cert is X509Certificate2 c && certs.Validate(c, chain, errors),
+            };
+        }
+
+        return handler;
+    }
+
+    private static byte[] Frame(IMessage message)
+    {
+        var body = message.ToByteArray();
+        var frame = new byte[body.Length + 5];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)body.Length);
+        body.CopyTo(frame, 5);
+        return frame;
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+
+    private sealed record LoadResult(double CallsPerSecond, TimeSpan P50, TimeSpan P99);
+
+    private sealed class RawServer(WebApplication app, int port) : IAsyncDisposable
+    {
+        public int Port { get; } = port;
+
+        public async ValueTask DisposeAsync()
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private sealed class BenchCertificates : IDisposable
+    {
+        private BenchCertificates(X509Certificate2 ca, X509Certificate2 server, X509Certificate2 client)
+        {
+            Ca = ca;
+            Server = server;
+            Client = client;
+        }
+
+        public X509Certificate2 Ca { get; }
+
+        public X509Certificate2 Server { get; }
+
+        public X509Certificate2 Client { get; }
+
+        public static BenchCertificates Create()
+        {
+            var now = DateTimeOffset.UtcNow;
+            using var caKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var caRequest = new CertificateRequest("CN=bench CA", caKey, HashAlgorithmName.SHA256);
+            caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
+            var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
+            return new BenchCertificates(ca, Issue(ca, "CN=127.0.0.1", true, now), Issue(ca, "CN=bench-client", false, now));
+        }
+
+        public bool Validate(X509Certificate2 certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            using var own = new X509Chain();
+            own.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            own.ChainPolicy.CustomTrustStore.Add(Ca);
+            own.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return own.Build(certificate);
+        }
+
+        public void Dispose()
+        {
+            Ca.Dispose();
+            Server.Dispose();
+            Client.Dispose();
+        }
+
+        private static X509Certificate2 Issue(X509Certificate2 ca, string subject, bool server, DateTimeOffset now)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(server ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], false));
+            if (server)
+            {
+                var san = new SubjectAlternativeNameBuilder();
+                san.AddIpAddress(IPAddress.Loopback);
+                request.CertificateExtensions.Add(san.Build());
+            }
+
+            using var issued = request.Create(ca, now.AddDays(-1), now.AddHours(12), RandomNumberGenerator.GetBytes(8));
+            return issued.CopyWithPrivateKey(key);
+        }
+    }
+}
