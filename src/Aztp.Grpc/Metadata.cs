@@ -189,6 +189,21 @@ public sealed class Metadata : IList<Metadata.Entry>
         private static string NormalizeKey(string key)
         {
             ArgumentException.ThrowIfNullOrEmpty(key);
+            var valid = true;
+            foreach (var c in key)
+            {
+                if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '.'))
+                {
+                    valid = false;
+                    break;
+                }
+            }
+
+            if (valid)
+            {
+                return key;
+            }
+
             var builder = new StringBuilder(key.Length);
             foreach (var c in key)
             {

@@ -13,6 +13,7 @@ public sealed class ServerCallContext
 {
     private readonly ServerCall _call;
     private Dictionary<object, object?>? _items;
+    private string? _peer;
 
     internal ServerCallContext(ServerCall call, string method, string host, Metadata requestHeaders, DateTime? deadline, CancellationToken cancellationToken)
     {
@@ -26,12 +27,6 @@ public sealed class ServerCallContext
         RemoteIpAddress = connection.RemoteIpAddress;
         RemotePort = connection.RemotePort;
         ClientCertificate = connection.ClientCertificate;
-        Peer = RemoteIpAddress switch
-        {
-            null => "unknown",
-            { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip => $"ipv6:[{ip}]:{RemotePort}",
-            var ip => $"ipv4:{ip}:{RemotePort}",
-        };
     }
 
     /// <summary>The full method path, e.g. <c>/grpc.testing.TestService/UnaryCall</c>.</summary>
@@ -41,7 +36,12 @@ public sealed class ServerCallContext
     public string Host { get; }
 
     /// <summary>The peer in gRPC's URI form, e.g. <c>ipv4:127.0.0.1:51234</c>, or <c>unknown</c> (Unix sockets).</summary>
-    public string Peer { get; }
+    public string Peer => _peer ??= RemoteIpAddress switch
+    {
+        null => "unknown",
+        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip => $"ipv6:[{ip}]:{RemotePort}",
+        var ip => $"ipv4:{ip}:{RemotePort}",
+    };
 
     /// <summary>The peer's IP address, or <see langword="null"/> when not on IP (Unix domain sockets).</summary>
     public IPAddress? RemoteIpAddress { get; }

@@ -48,32 +48,38 @@ public static class GrpcLoadDriver
             var rawUri = new Uri($"{(tls ? "https" : "http")}://127.0.0.1:{raw.Port}/{ServiceName}/Unary");
             var frame = Frame(payload);
 
+            var grpcCall = async () =>
+            {
+                var response = await channel.AsyncUnaryCall(Unary, payload);
+                if (response.Value.Length != payloadSize)
+                {
+                    throw new InvalidOperationException("bad echo");
+                }
+            };
+            var rawCall = async () =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, rawUri)
+                {
+                    Version = HttpVersion.Version20,
+                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                    Content = new ByteArrayContent(frame),
+                };
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                var body = await response.Content.ReadAsByteArrayAsync();
+                if (body.Length != frame.Length)
+                {
+                    throw new InvalidOperationException("bad echo");
+                }
+            };
+
+            // Warm both paths up (JIT tiering, connection pools) before the first measured row.
+            await RunForAsync(64, warmup, grpcCall, null);
+            await RunForAsync(64, warmup, rawCall, null);
             foreach (var callers in new[] { 1, 64 })
             {
-                var grpcResult = await MeasureAsync(callers, warmup, duration, async () =>
-                {
-                    var response = await channel.AsyncUnaryCall(Unary, payload);
-                    if (response.Value.Length != payloadSize)
-                    {
-                        throw new InvalidOperationException("bad echo");
-                    }
-                });
-                var rawResult = await MeasureAsync(callers, warmup, duration, async () =>
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, rawUri)
-                    {
-                        Version = HttpVersion.Version20,
-                        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                        Content = new ByteArrayContent(frame),
-                    };
-                    request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                    var body = await response.Content.ReadAsByteArrayAsync();
-                    if (body.Length != frame.Length)
-                    {
-                        throw new InvalidOperationException("bad echo");
-                    }
-                });
+                var grpcResult = await MeasureAsync(callers, warmup, duration, grpcCall);
+                var rawResult = await MeasureAsync(callers, warmup, duration, rawCall);
                 var mode = tls ? "mTLS" : "plaintext";
                 rows.Add(Row("Aztp.Grpc unary", mode, callers, grpcResult, $"{100.0 * grpcResult.CallsPerSecond / rawResult.CallsPerSecond:0} %"));
                 rows.Add(Row("raw Kestrel+HttpClient POST", mode, callers, rawResult, "100 %"));

@@ -20,7 +20,7 @@ internal sealed class ClientCall : IDisposable
     private readonly MessageParser _responseParser;
     private readonly CallOptions _options;
     private readonly CancellationTokenSource _cts = new();
-    private readonly TaskCompletionSource<Metadata> _headers = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _headersReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<Status> _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly bool _compressRequests;
     private ClientCallContext? _context;
@@ -31,7 +31,10 @@ internal sealed class ClientCall : IDisposable
     private CancellationTokenRegistration _userCancellation;
     private CancellationTokenSource? _deadlineCts;
     private Status? _status;
-    private Metadata _trailers = new();
+    private Metadata? _trailers;
+    private HttpHeaders? _trailerSource;
+    private HttpHeaders? _responseHeaders;
+    private Task<Metadata>? _headersTask;
     private int _finishedFlag;
     private bool _requestCompleted;
     private bool _writePending;
@@ -53,11 +56,20 @@ internal sealed class ClientCall : IDisposable
         _compressRequests = encoding is not null && encoding.Equals(GrpcProtocol.GzipEncoding, StringComparison.OrdinalIgnoreCase);
     }
 
-    public Task<Metadata> ResponseHeadersAsync => _headers.Task;
+    // Metadata is built from the HTTP headers only when asked for: most calls never read it.
+    public Task<Metadata> ResponseHeadersAsync => _headersTask ??= ReadResponseHeadersMetadataAsync();
+
+    private Metadata Trailers => _trailers ??= _trailerSource is null ? new Metadata() : ReadMetadata(_trailerSource);
+
+    private async Task<Metadata> ReadResponseHeadersMetadataAsync()
+    {
+        await _headersReady.Task.ConfigureAwait(false);
+        return _responseHeaders is null ? new Metadata() : ReadMetadata(_responseHeaders);
+    }
 
     public Status GetStatus() => _status ?? throw new InvalidOperationException("The call is not complete; its status is not known yet.");
 
-    public Metadata GetTrailers() => _status is null ? throw new InvalidOperationException("The call is not complete; its trailers are not known yet.") : _trailers;
+    public Metadata GetTrailers() => _status is null ? throw new InvalidOperationException("The call is not complete; its trailers are not known yet.") : Trailers;
 
     public void Start(IMessage? request)
     {
@@ -182,7 +194,7 @@ internal sealed class ClientCall : IDisposable
     private async Task ReadResponseHeadersAsync(HttpResponseMessage response)
     {
         var headers = response.Headers;
-        var hasStatus = headers.Contains(GrpcProtocol.StatusTrailer);
+        var hasStatus = headers.NonValidated.Contains(GrpcProtocol.StatusTrailer);
         if (response.StatusCode != HttpStatusCode.OK && !hasStatus)
         {
             // http-grpc-status-mapping: without grpc-status, the HTTP status decides.
@@ -194,13 +206,13 @@ internal sealed class ClientCall : IDisposable
         if (hasStatus)
         {
             // Trailers-Only: the only HEADERS frame carries the status; its metadata is both headers and trailers.
-            var metadata = ReadMetadata(headers);
-            _headers.TrySetResult(metadata);
-            Finish(ReadStatus(headers), metadata, fromServer: true);
+            _responseHeaders = headers;
+            _headersReady.TrySetResult();
+            Finish(ReadStatus(headers), null, fromServer: true, headers);
             return;
         }
 
-        var contentType = response.Content.Headers.ContentType?.ToString();
+        var contentType = response.Content.Headers.NonValidated.TryGetValues("Content-Type", out var contentTypes) ? contentTypes.ToString() : null;
         if (!GrpcProtocol.IsGrpcContentType(contentType))
         {
             Finish(new Status(StatusCode.Internal, "Bad gRPC response. Invalid content-type value: " + contentType), new Metadata(), fromServer: false);
@@ -208,9 +220,9 @@ internal sealed class ClientCall : IDisposable
         }
 
         string? encoding = null;
-        if (headers.TryGetValues(GrpcProtocol.EncodingHeader, out var encodings))
+        if (headers.NonValidated.TryGetValues(GrpcProtocol.EncodingHeader, out var encodings))
         {
-            encoding = string.Join(",", encodings);
+            encoding = encodings.ToString();
             if (!GrpcProtocol.IsSupportedEncoding(encoding))
             {
                 Finish(new Status(StatusCode.Internal, "Unsupported grpc-encoding '" + encoding + "' in the response."), new Metadata(), fromServer: false);
@@ -218,7 +230,8 @@ internal sealed class ClientCall : IDisposable
             }
         }
 
-        _headers.TrySetResult(ReadMetadata(headers));
+        _responseHeaders = headers;
+        _headersReady.TrySetResult();
         var stream = await response.Content.ReadAsStreamAsync(_cts.Token).ConfigureAwait(false);
         _reader = new MessageReader(PipeReader.Create(stream), _responseParser, _channel.Options.MaxReceiveMessageSize ?? int.MaxValue, encoding);
     }
@@ -228,7 +241,7 @@ internal sealed class ClientCall : IDisposable
         await _sendTask.ConfigureAwait(false);
         if (_status is { } settled)
         {
-            return settled.StatusCode == StatusCode.OK ? null : throw new RpcException(settled, _trailers);
+            return settled.StatusCode == StatusCode.OK ? null : throw new RpcException(settled, Trailers);
         }
 
         try
@@ -252,7 +265,7 @@ internal sealed class ClientCall : IDisposable
         catch (RpcException ex)
         {
             Finish(ex.Status, new Metadata(), fromServer: false);
-            throw new RpcException(_status!.Value, _trailers);
+            throw new RpcException(_status!.Value, Trailers);
         }
         catch (Exception ex)
         {
@@ -262,17 +275,17 @@ internal sealed class ClientCall : IDisposable
             }
 
             Finish(MapException(ex), new Metadata(), fromServer: false);
-            throw new RpcException(_status!.Value, _trailers);
+            throw new RpcException(_status!.Value, Trailers);
         }
 
         // End of the response body: the status is in the trailers.
         var trailers = _response!.TrailingHeaders;
-        var status = trailers.Contains(GrpcProtocol.StatusTrailer)
+        var status = trailers.NonValidated.Contains(GrpcProtocol.StatusTrailer)
             ? ReadStatus(trailers)
             : new Status(StatusCode.Internal, "The response ended without grpc-status.");
-        Finish(status, ReadMetadata(trailers), fromServer: true);
+        Finish(status, null, fromServer: true, trailers);
         var final = _status!.Value;
-        return final.StatusCode == StatusCode.OK ? null : throw new RpcException(final, _trailers);
+        return final.StatusCode == StatusCode.OK ? null : throw new RpcException(final, Trailers);
     }
 
     public async Task<T> ReadSingleResponseAsync<T>()
@@ -282,13 +295,13 @@ internal sealed class ClientCall : IDisposable
         if (message is null)
         {
             Finish(new Status(StatusCode.Internal, "The server returned OK without a response message."), new Metadata(), fromServer: false);
-            throw new RpcException(_status!.Value, _trailers);
+            throw new RpcException(_status!.Value, Trailers);
         }
 
         if (await ReadNextAsync(CancellationToken.None).ConfigureAwait(false) is not null)
         {
             Finish(new Status(StatusCode.Internal, "The server returned more than one response message for a single-response method."), new Metadata(), fromServer: false);
-            throw new RpcException(_status!.Value, _trailers);
+            throw new RpcException(_status!.Value, Trailers);
         }
 
         return (T)message;
@@ -363,14 +376,14 @@ internal sealed class ClientCall : IDisposable
                 throw new InvalidOperationException("The call is complete; no more messages can be written.");
             }
 
-            throw new RpcException(status, _trailers);
+            throw new RpcException(status, Trailers);
         }
     }
 
     private void CancelLocally() =>
         Finish(new Status(StatusCode.Cancelled, "Call canceled by the client."), new Metadata(), fromServer: false);
 
-    private void Finish(Status status, Metadata trailers, bool fromServer)
+    private void Finish(Status status, Metadata? trailers, bool fromServer, HttpHeaders? trailerSource = null)
     {
         if (Interlocked.Exchange(ref _finishedFlag, 1) != 0)
         {
@@ -378,9 +391,13 @@ internal sealed class ClientCall : IDisposable
         }
 
         _trailers = trailers;
+        _trailerSource = trailerSource;
         _status = status;
-        _headers.TrySetException(new RpcException(status, trailers));
-        _headers.Task.Exception?.Handle(static _ => true);
+        if (!_headersReady.Task.IsCompleted)
+        {
+            _headersReady.TrySetException(new RpcException(status, Trailers));
+            _headersReady.Task.Exception?.Handle(static _ => true);
+        }
         _content?.Complete();
         if (!fromServer || status.StatusCode != StatusCode.OK)
         {
@@ -470,15 +487,15 @@ internal sealed class ClientCall : IDisposable
     private static Status ReadStatus(HttpHeaders headers)
     {
         var code = StatusCode.Unknown;
-        if (headers.TryGetValues(GrpcProtocol.StatusTrailer, out var values))
+        if (headers.NonValidated.TryGetValues(GrpcProtocol.StatusTrailer, out var values))
         {
-            var text = string.Join(",", values);
-            code = int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 0 and <= 16
-                ? (StatusCode)number
+            var text = values.ToString();
+            code = text == "0" ? StatusCode.OK
+                : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number is >= 0 and <= 16 ? (StatusCode)number
                 : StatusCode.Unknown;
         }
 
-        var detail = headers.TryGetValues(GrpcProtocol.MessageTrailer, out var messages) ? GrpcProtocol.PercentDecode(string.Join(",", messages)) : string.Empty;
+        var detail = headers.NonValidated.TryGetValues(GrpcProtocol.MessageTrailer, out var messages) ? GrpcProtocol.PercentDecode(messages.ToString()) : string.Empty;
         return new Status(code, detail);
     }
 

@@ -40,8 +40,22 @@ internal static class MessageWriter
     /// <summary>Frames one message into a new array.</summary>
     public static byte[] ToArray(IMessage message, bool compress, int? maxMessageSize)
     {
-        var buffer = new ArrayBufferWriter<byte>(message.CalculateSize() + GrpcProtocol.HeaderSize);
-        Write(buffer, message, compress, maxMessageSize);
-        return buffer.WrittenSpan.ToArray();
+        if (compress)
+        {
+            var buffer = new ArrayBufferWriter<byte>(message.CalculateSize() + GrpcProtocol.HeaderSize);
+            Write(buffer, message, compress, maxMessageSize);
+            return buffer.WrittenSpan.ToArray();
+        }
+
+        var size = message.CalculateSize();
+        if (maxMessageSize is { } max && size > max)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Sending message of {size} bytes exceeds the maximum of {max} bytes."));
+        }
+
+        var frame = new byte[GrpcProtocol.HeaderSize + size];
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)size);
+        message.WriteTo(frame.AsSpan(GrpcProtocol.HeaderSize));
+        return frame;
     }
 }

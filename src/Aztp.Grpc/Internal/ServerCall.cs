@@ -14,7 +14,8 @@ internal sealed class ServerCall : IDisposable
 {
     private readonly GrpcServerOptions _options;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly CancellationTokenSource _callCts;
+    private CancellationTokenSource? _callCts;
+    private CancellationToken _callToken;
     private readonly string? _requestEncoding;
     private readonly string? _acceptEncoding;
     private MessageReader? _reader;
@@ -30,7 +31,7 @@ internal sealed class ServerCall : IDisposable
         _requestEncoding = requestEncoding;
         _acceptEncoding = httpContext.Request.Headers[GrpcProtocol.AcceptEncodingHeader].ToString();
         ResponseCompression = options.ResponseCompression;
-        _callCts = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted);
+        _callToken = httpContext.RequestAborted;
     }
 
     public HttpContext HttpContext { get; }
@@ -133,7 +134,14 @@ internal sealed class ServerCall : IDisposable
         try
         {
             var request = HttpContext.Request;
-            Context = new ServerCallContext(this, method.FullName, request.Host.Value ?? string.Empty, headers, deadline, _callCts.Token);
+            if (deadline is not null)
+            {
+                // Only a call with a deadline needs its own token source; others use the request's abort token.
+                _callCts = CancellationTokenSource.CreateLinkedTokenSource(HttpContext.RequestAborted);
+                _callToken = _callCts.Token;
+            }
+
+            Context = new ServerCallContext(this, method.FullName, request.Host.Value ?? string.Empty, headers, deadline, _callToken);
             _reader = new MessageReader(request.BodyReader, method.RequestParser, _options.MaxReceiveMessageSize, _requestEncoding);
 
             if (deadline is { } due)
@@ -148,7 +156,7 @@ internal sealed class ServerCall : IDisposable
                     signal.TrySetResult();
                     try
                     {
-                        _callCts.Cancel();
+                        _callCts!.Cancel();
                     }
                     catch (ObjectDisposedException)
                     {
@@ -168,7 +176,7 @@ internal sealed class ServerCall : IDisposable
             {
                 // The deadline passed while the handler still runs: the client gets DEADLINE_EXCEEDED now; the handler's
                 // token has fired and its later writes are refused. We still wait for it before releasing the HttpContext.
-                await CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailers).ConfigureAwait(false);
+                await CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailers, flushNow: true).ConfigureAwait(false);
                 try
                 {
                     await handlerTask.ConfigureAwait(false);
@@ -193,7 +201,7 @@ internal sealed class ServerCall : IDisposable
 
     public void Dispose()
     {
-        _callCts.Dispose();
+        _callCts?.Dispose();
         _writeLock.Dispose();
     }
 
@@ -245,7 +253,8 @@ internal sealed class ServerCall : IDisposable
                     throw new RpcException(new Status(StatusCode.Internal, "The handler returned no response message."));
                 }
 
-                await WriteMessageAsync(response, CancellationToken.None).ConfigureAwait(false);
+                // The single response goes out with the trailers when the request completes: no separate flush.
+                await WriteMessageAsync(response, flush: false, CancellationToken.None).ConfigureAwait(false);
             }
 
             return (Context.Status, Context.ResponseTrailers);
@@ -282,16 +291,16 @@ internal sealed class ServerCall : IDisposable
     {
         if (!cancellationToken.CanBeCanceled)
         {
-            return await _reader!.ReadAsync(_callCts.Token).ConfigureAwait(false);
+            return await _reader!.ReadAsync(_callToken).ConfigureAwait(false);
         }
 
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callCts.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callToken);
         return await _reader!.ReadAsync(linked.Token).ConfigureAwait(false);
     }
 
     public async Task WriteResponseHeadersAsync(Metadata headers)
     {
-        await _writeLock.WaitAsync(_callCts.Token).ConfigureAwait(false);
+        await _writeLock.WaitAsync(_callToken).ConfigureAwait(false);
         try
         {
             if (_headersSent || _completed)
@@ -301,7 +310,7 @@ internal sealed class ServerCall : IDisposable
 
             AddMetadata(HttpContext.Response.Headers, headers);
             PrepareHeaders();
-            await HttpContext.Response.BodyWriter.FlushAsync(_callCts.Token).ConfigureAwait(false);
+            await HttpContext.Response.BodyWriter.FlushAsync(_callToken).ConfigureAwait(false);
         }
         finally
         {
@@ -309,7 +318,9 @@ internal sealed class ServerCall : IDisposable
         }
     }
 
-    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken)
+    public Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken) => WriteMessageAsync(message, flush: true, cancellationToken);
+
+    public async Task WriteMessageAsync(IMessage message, bool flush, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -326,7 +337,10 @@ internal sealed class ServerCall : IDisposable
 
             var writer = HttpContext.Response.BodyWriter;
             MessageWriter.Write(writer, message, _responseGzip, _options.MaxSendMessageSize);
-            await writer.FlushAsync(cancellationToken.CanBeCanceled ? cancellationToken : _callCts.Token).ConfigureAwait(false);
+            if (flush)
+            {
+                await writer.FlushAsync(cancellationToken.CanBeCanceled ? cancellationToken : _callToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -349,7 +363,7 @@ internal sealed class ServerCall : IDisposable
         _headersSent = true;
     }
 
-    private async Task CompleteAsync(Status status, Metadata trailers)
+    private async Task CompleteAsync(Status status, Metadata trailers, bool flushNow = false)
     {
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
@@ -388,13 +402,16 @@ internal sealed class ServerCall : IDisposable
                 }
             }
 
-            try
+            if (flushNow)
             {
-                await response.CompleteAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (HttpContext.RequestAborted.IsCancellationRequested)
-            {
-                // The client went away while we completed.
+                try
+                {
+                    await response.CompleteAsync().ConfigureAwait(false);
+                }
+                catch (Exception) when (HttpContext.RequestAborted.IsCancellationRequested)
+                {
+                    // The client went away while we completed.
+                }
             }
         }
         finally
