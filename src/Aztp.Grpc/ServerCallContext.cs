@@ -14,13 +14,14 @@ public sealed class ServerCallContext
     private readonly ServerCall _call;
     private Dictionary<object, object?>? _items;
     private string? _peer;
+    private Metadata? _requestHeaders;
+    private Metadata? _responseTrailers;
 
-    internal ServerCallContext(ServerCall call, string method, string host, Metadata requestHeaders, DateTime? deadline, CancellationToken cancellationToken)
+    internal ServerCallContext(ServerCall call, string method, string host, DateTime? deadline, CancellationToken cancellationToken)
     {
         _call = call;
         Method = method;
         Host = host;
-        RequestHeaders = requestHeaders;
         Deadline = deadline;
         CancellationToken = cancellationToken;
         var connection = call.HttpContext.Connection;
@@ -56,13 +57,15 @@ public sealed class ServerCallContext
     public DateTime? Deadline { get; }
 
     /// <summary>The request metadata, including transport headers such as <c>grpc-encoding</c> (pseudo-headers excluded).</summary>
-    public Metadata RequestHeaders { get; }
+    public Metadata RequestHeaders => _requestHeaders ??= _call.ReadRequestHeaders();
 
     /// <summary>Fires when the client cancels the call, the connection drops or the deadline passes.</summary>
     public CancellationToken CancellationToken { get; }
 
     /// <summary>The trailers sent with the final status.</summary>
-    public Metadata ResponseTrailers { get; } = new();
+    public Metadata ResponseTrailers => _responseTrailers ??= new Metadata();
+
+    internal Metadata? ResponseTrailersIfAny => _responseTrailers;
 
     /// <summary>The status sent when the handler completes normally (default OK).</summary>
     public Status Status { get; set; } = Status.DefaultSuccess;

@@ -76,6 +76,7 @@ public static class GrpcLoadDriver
             // Warm both paths up (JIT tiering, connection pools) before the first measured row.
             await RunForAsync(64, warmup, grpcCall, null);
             await RunForAsync(64, warmup, rawCall, null);
+            Console.WriteLine($"# allocated per call ({(tls ? "mTLS" : "plaintext")}, client+server): Aztp.Grpc {await AllocatedPerCallAsync(grpcCall):N0} B, raw {await AllocatedPerCallAsync(rawCall):N0} B");
             foreach (var callers in new[] { 1, 64 })
             {
                 var grpcResult = await MeasureAsync(callers, warmup, duration, grpcCall);
@@ -178,6 +179,18 @@ public static class GrpcLoadDriver
         await RunAsync(warmup);
         var (messages, elapsed) = await RunAsync(duration);
         return messages / elapsed.TotalSeconds;
+    }
+
+    private static async Task<long> AllocatedPerCallAsync(Func<Task> call)
+    {
+        const int calls = 2000;
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        for (var i = 0; i < calls; i++)
+        {
+            await call();
+        }
+
+        return (GC.GetTotalAllocatedBytes(precise: true) - before) / calls;
     }
 
     private static long Percentile(long[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];

@@ -88,27 +88,34 @@ internal sealed class ClientCall : IDisposable
 
     private async Task SendAsync(IMessage? request)
     {
-        var headers = new Metadata();
-        if (_options.Headers is { } userHeaders)
+        var headers = _options.Headers;
+        var interceptors = _channel.Options.Interceptors;
+        if (interceptors.Count > 0)
         {
-            foreach (var entry in userHeaders)
+            // Interceptors may add metadata: give them a copy, never the caller's instance.
+            var copy = new Metadata();
+            if (headers is not null)
             {
-                headers.Add(entry);
+                foreach (var entry in headers)
+                {
+                    copy.Add(entry);
+                }
             }
-        }
 
-        _context = new ClientCallContext(_fullName, _type, _channel.Address, headers, _options.Deadline);
-        try
-        {
-            foreach (var interceptor in _channel.Options.Interceptors)
+            headers = copy;
+            _context = new ClientCallContext(_fullName, _type, _channel.Address, copy, _options.Deadline);
+            try
             {
-                await interceptor.OnCallStartingAsync(_context, _cts.Token).ConfigureAwait(false);
+                for (var i = 0; i < interceptors.Count; i++)
+                {
+                    await interceptors[i].OnCallStartingAsync(_context, _cts.Token).ConfigureAwait(false);
+                }
             }
-        }
-        catch (RpcException ex)
-        {
-            Finish(ex.Status, ex.Trailers, fromServer: true);
-            return;
+            catch (RpcException ex)
+            {
+                Finish(ex.Status, ex.Trailers, fromServer: true);
+                return;
+            }
         }
 
         if (_status is not null)
@@ -155,11 +162,14 @@ internal sealed class ClientCall : IDisposable
             requestHeaders.TryAddWithoutValidation(GrpcProtocol.TimeoutHeader, GrpcProtocol.EncodeTimeout(timeout));
         }
 
-        foreach (var entry in headers)
+        if (headers is not null)
         {
-            if (!GrpcProtocol.IsReservedHeader(entry.Key))
+            foreach (var entry in headers)
             {
-                requestHeaders.TryAddWithoutValidation(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBinaryHeader(entry.ValueBytes) : entry.Value);
+                if (!GrpcProtocol.IsReservedHeader(entry.Key))
+                {
+                    requestHeaders.TryAddWithoutValidation(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBinaryHeader(entry.ValueBytes) : entry.Value);
+                }
             }
         }
 

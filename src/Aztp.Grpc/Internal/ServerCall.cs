@@ -104,29 +104,27 @@ internal sealed class ServerCall : IDisposable
             deadline = timeout >= TimeSpan.FromDays(3650) ? null : DateTime.UtcNow + timeout;
         }
 
-        var headers = new Metadata();
+        // Request metadata is built lazily (most handlers never read it), but malformed binary values fail the call now.
         foreach (var header in request.Headers)
         {
-            if (header.Key.StartsWith(':') || header.Key.Equals(GrpcProtocol.TeHeader, StringComparison.OrdinalIgnoreCase))
+            if (Metadata.IsBinaryKey(header.Key))
             {
-                continue;
-            }
-
-            foreach (var value in header.Value)
-            {
-                if (value is not null && !GrpcProtocol.TryAddReceivedHeader(headers, header.Key, value))
+                foreach (var value in header.Value)
                 {
-                    WriteTrailersOnly(response, new Status(StatusCode.Internal, "Invalid base64 in binary header '" + header.Key + "'."), null);
-                    return;
+                    if (value is not null && !GrpcProtocol.TryAddReceivedHeader(new Metadata(), header.Key, value))
+                    {
+                        WriteTrailersOnly(response, new Status(StatusCode.Internal, "Invalid base64 in binary header '" + header.Key + "'."), null);
+                        return;
+                    }
                 }
             }
         }
 
         using var call = new ServerCall(httpContext, options, encoding);
-        await call.RunAsync(method, headers, deadline).ConfigureAwait(false);
+        await call.RunAsync(method, deadline).ConfigureAwait(false);
     }
 
-    private async Task RunAsync(ServerMethod method, Metadata headers, DateTime? deadline)
+    private async Task RunAsync(ServerMethod method, DateTime? deadline)
     {
         CancellationTokenSource? deadlineCts = null;
         TaskCompletionSource? deadlineSignal = null;
@@ -141,7 +139,7 @@ internal sealed class ServerCall : IDisposable
                 _callToken = _callCts.Token;
             }
 
-            Context = new ServerCallContext(this, method.FullName, request.Host.Value ?? string.Empty, headers, deadline, _callToken);
+            Context = new ServerCallContext(this, method.FullName, request.Host.Value ?? string.Empty, deadline, _callToken);
             _reader = new MessageReader(request.BodyReader, method.RequestParser, _options.MaxReceiveMessageSize, _requestEncoding);
 
             if (deadline is { } due)
@@ -176,7 +174,7 @@ internal sealed class ServerCall : IDisposable
             {
                 // The deadline passed while the handler still runs: the client gets DEADLINE_EXCEEDED now; the handler's
                 // token has fired and its later writes are refused. We still wait for it before releasing the HttpContext.
-                await CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailers, flushNow: true).ConfigureAwait(false);
+                await CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailersIfAny, flushNow: true).ConfigureAwait(false);
                 try
                 {
                     await handlerTask.ConfigureAwait(false);
@@ -205,7 +203,7 @@ internal sealed class ServerCall : IDisposable
         _writeLock.Dispose();
     }
 
-    private async Task<(Status Status, Metadata Trailers)> InvokeAsync(ServerMethod method)
+    private async Task<(Status Status, Metadata? Trailers)> InvokeAsync(ServerMethod method)
     {
         try
         {
@@ -257,33 +255,37 @@ internal sealed class ServerCall : IDisposable
                 await WriteMessageAsync(response, flush: false, CancellationToken.None).ConfigureAwait(false);
             }
 
-            return (Context.Status, Context.ResponseTrailers);
+            return (Context.Status, Context.ResponseTrailersIfAny);
         }
         catch (RpcException ex)
         {
-            var trailers = Context.ResponseTrailers;
-            foreach (var entry in ex.Trailers)
+            var trailers = Context.ResponseTrailersIfAny;
+            if (ex.Trailers.Count > 0)
             {
-                trailers.Add(entry);
+                trailers = Context.ResponseTrailers;
+                foreach (var entry in ex.Trailers)
+                {
+                    trailers.Add(entry);
+                }
             }
 
             return (ex.Status, trailers);
         }
         catch (Exception) when (_deadlineExceeded)
         {
-            return (new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailers);
+            return (new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), Context.ResponseTrailersIfAny);
         }
         catch (Exception) when (HttpContext.RequestAborted.IsCancellationRequested)
         {
             // The client reset the stream; nothing can reach it any more.
-            return (new Status(StatusCode.Cancelled, "Cancelled by the client."), Context.ResponseTrailers);
+            return (new Status(StatusCode.Cancelled, "Cancelled by the client."), Context.ResponseTrailersIfAny);
         }
         catch (Exception ex)
         {
             var detail = _options.EnableDetailedErrors
                 ? "Exception was thrown by handler. " + ex.GetType().Name + ": " + ex.Message
                 : "Exception was thrown by handler.";
-            return (new Status(StatusCode.Unknown, detail), Context.ResponseTrailers);
+            return (new Status(StatusCode.Unknown, detail), Context.ResponseTrailersIfAny);
         }
     }
 
@@ -296,6 +298,28 @@ internal sealed class ServerCall : IDisposable
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callToken);
         return await _reader!.ReadAsync(linked.Token).ConfigureAwait(false);
+    }
+
+    public Metadata ReadRequestHeaders()
+    {
+        var headers = new Metadata();
+        foreach (var header in HttpContext.Request.Headers)
+        {
+            if (header.Key.StartsWith(':') || header.Key.Equals(GrpcProtocol.TeHeader, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            foreach (var value in header.Value)
+            {
+                if (value is not null)
+                {
+                    GrpcProtocol.TryAddReceivedHeader(headers, header.Key, value);
+                }
+            }
+        }
+
+        return headers;
     }
 
     public async Task WriteResponseHeadersAsync(Metadata headers)
@@ -363,7 +387,7 @@ internal sealed class ServerCall : IDisposable
         _headersSent = true;
     }
 
-    private async Task CompleteAsync(Status status, Metadata trailers, bool flushNow = false)
+    private async Task CompleteAsync(Status status, Metadata? trailers, bool flushNow = false)
     {
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
@@ -393,11 +417,14 @@ internal sealed class ServerCall : IDisposable
                     response.AppendTrailer(GrpcProtocol.MessageTrailer, GrpcProtocol.PercentEncode(status.Detail));
                 }
 
-                foreach (var entry in trailers)
+                if (trailers is not null)
                 {
-                    if (!GrpcProtocol.IsReservedHeader(entry.Key))
+                    foreach (var entry in trailers)
                     {
-                        response.AppendTrailer(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBinaryHeader(entry.ValueBytes) : entry.Value);
+                        if (!GrpcProtocol.IsReservedHeader(entry.Key))
+                        {
+                            response.AppendTrailer(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBinaryHeader(entry.ValueBytes) : entry.Value);
+                        }
                     }
                 }
             }
