@@ -79,13 +79,22 @@ public static class GrpcLoadDriver
             Console.WriteLine($"# allocated per call ({(tls ? "mTLS" : "plaintext")}, client+server): Aztp.Grpc {await AllocatedPerCallAsync(grpcCall):N0} B, raw {await AllocatedPerCallAsync(rawCall):N0} B");
             foreach (var callers in new[] { 1, 64 })
             {
-                var grpcResult = await MeasureAsync(callers, warmup, duration, grpcCall);
-                var rawResult = await MeasureAsync(callers, warmup, duration, rawCall);
+                var (grpcResult, rawResult) = await MeasurePairAsync(callers, warmup, duration, grpcCall, rawCall);
                 var mode = tls ? "mTLS" : "plaintext";
                 rows.Add(Row("Aztp.Grpc unary", mode, callers, grpcResult, $"{100.0 * grpcResult.CallsPerSecond / rawResult.CallsPerSecond:0} %"));
                 rows.Add(Row("raw Kestrel+HttpClient POST", mode, callers, rawResult, "100 %"));
                 Console.WriteLine(rows[^2]);
                 Console.WriteLine(rows[^1]);
+            }
+
+            if (!args.Contains("--no-grpcio"))
+            {
+                foreach (var callers in new[] { 1, 64 })
+                {
+                    var row = await GrpcioBaselineAsync(tls ? certs : null, callers, warmup, duration, frame.AsSpan(5).ToArray());
+                    rows.Add(row);
+                    Console.WriteLine(row);
+                }
             }
 
             // Server streaming: one call, messages/s.
@@ -108,16 +117,41 @@ public static class GrpcLoadDriver
     private static string Row(string name, string mode, int callers, LoadResult result, string ratio) =>
         $"| {name} | {mode} | {callers} | {result.CallsPerSecond:N0} calls/s | {result.P50.TotalMicroseconds:N0} µs | {result.P99.TotalMicroseconds:N0} µs | {ratio} |";
 
-    private static async Task<LoadResult> MeasureAsync(int callers, TimeSpan warmup, TimeSpan duration, Func<Task> call)
+    /// <summary>
+    /// Measures two call paths in alternating rounds, so that load from other processes on the machine hits both
+    /// alike; each path gets <paramref name="duration"/> in total.
+    /// </summary>
+    private static async Task<(LoadResult A, LoadResult B)> MeasurePairAsync(int callers, TimeSpan warmup, TimeSpan duration, Func<Task> a, Func<Task> b)
     {
-        await RunForAsync(callers, warmup, call, null);
+        const int rounds = 5;
+        await RunForAsync(callers, warmup, a, null);
+        await RunForAsync(callers, warmup, b, null);
+        var latenciesA = NewLatencies(callers);
+        var latenciesB = NewLatencies(callers);
+        var elapsedA = TimeSpan.Zero;
+        var elapsedB = TimeSpan.Zero;
+        for (var round = 0; round < rounds; round++)
+        {
+            elapsedA += await RunForAsync(callers, duration / rounds, a, latenciesA);
+            elapsedB += await RunForAsync(callers, duration / rounds, b, latenciesB);
+        }
+
+        return (Summarize(latenciesA, elapsedA), Summarize(latenciesB, elapsedB));
+    }
+
+    private static List<long>[] NewLatencies(int callers)
+    {
         var latencies = new List<long>[callers];
         for (var i = 0; i < callers; i++)
         {
             latencies[i] = new List<long>(100_000);
         }
 
-        var elapsed = await RunForAsync(callers, duration, call, latencies);
+        return latencies;
+    }
+
+    private static LoadResult Summarize(List<long>[] latencies, TimeSpan elapsed)
+    {
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
         return new LoadResult(
@@ -191,6 +225,90 @@ public static class GrpcLoadDriver
         }
 
         return (GC.GetTotalAllocatedBytes(precise: true) - before) / calls;
+    }
+
+    /// <summary>Python grpcio serving and calling the same echo under the same load (separate processes).</summary>
+    private static async Task<string> GrpcioBaselineAsync(BenchCertificates? certs, int callers, TimeSpan warmup, TimeSpan duration, byte[] payload)
+    {
+        var mode = certs is null ? "plaintext" : "mTLS";
+        var script = Path.Combine(FindRepoRoot(), "bench", "Aztp.Benchmarks", "Grpc", "grpcio_load.py");
+        var tlsArgs = certs is null ? [] : new[] { "--cert", certs.ServerPem.Cert, "--key", certs.ServerPem.Key, "--ca", certs.CaPem };
+        using var server = StartProcess("/usr/bin/python3", [script, "server", .. tlsArgs]);
+        try
+        {
+            var listening = await ReadLineAsync(server, line => line.StartsWith("listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+            if (listening is null)
+            {
+                return $"| grpcio (Python) server+client | {mode} | {callers} | not run: {await server.StandardError.ReadToEndAsync()} | | | |";
+            }
+
+            var port = listening["listening on ".Length..];
+            var clientTls = certs is null ? [] : new[] { "--cert", certs.ClientPem.Cert, "--key", certs.ClientPem.Key, "--ca", certs.CaPem };
+            using var client = StartProcess("/usr/bin/python3", [script, "client", "--port", port, "--callers", callers.ToString(CultureInfo.InvariantCulture),
+                "--duration", duration.TotalSeconds.ToString(CultureInfo.InvariantCulture), "--warmup", warmup.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+                "--payload", Convert.ToHexString(payload), .. clientTls]);
+            var json = await ReadLineAsync(client, line => line.StartsWith('{'), duration + warmup + TimeSpan.FromSeconds(60));
+            if (json is null)
+            {
+                return $"| grpcio (Python) server+client | {mode} | {callers} | failed: {await client.StandardError.ReadToEndAsync()} | | | |";
+            }
+
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            return $"| grpcio (Python) server+client | {mode} | {callers} | {root.GetProperty("calls_per_second").GetDouble():N0} calls/s | {root.GetProperty("p50_us").GetDouble():N0} µs | {root.GetProperty("p99_us").GetDouble():N0} µs | |";
+        }
+        finally
+        {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
+        }
+    }
+
+    private static Process StartProcess(string file, string[] args)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(info) ?? throw new InvalidOperationException("cannot start " + file);
+    }
+
+    private static async Task<string?> ReadLineAsync(Process process, Func<string, bool> match, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+            {
+                if (match(line))
+                {
+                    return line;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return null;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Aztp.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("cannot find Aztp.sln above " + AppContext.BaseDirectory);
     }
 
     private static long Percentile(long[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
@@ -330,6 +448,12 @@ public static class GrpcLoadDriver
 
         public X509Certificate2 Client { get; }
 
+        public string CaPem { get; private set; } = string.Empty;
+
+        public (string Cert, string Key) ServerPem { get; private set; }
+
+        public (string Cert, string Key) ClientPem { get; private set; }
+
         public static BenchCertificates Create()
         {
             var now = DateTimeOffset.UtcNow;
@@ -338,7 +462,19 @@ public static class GrpcLoadDriver
             caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
             caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
             var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddDays(1));
-            return new BenchCertificates(ca, Issue(ca, "CN=127.0.0.1", true, now), Issue(ca, "CN=bench-client", false, now));
+            var certs = new BenchCertificates(ca, Issue(ca, "CN=localhost", true, now), Issue(ca, "CN=bench-client", false, now));
+            var dir = Directory.CreateTempSubdirectory("aztp-grpc-bench-").FullName;
+            certs.CaPem = Write(dir, "ca.pem", ca.ExportCertificatePem());
+            certs.ServerPem = (Write(dir, "server.pem", certs.Server.ExportCertificatePem()), Write(dir, "server.key", certs.Server.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem()));
+            certs.ClientPem = (Write(dir, "client.pem", certs.Client.ExportCertificatePem()), Write(dir, "client.key", certs.Client.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem()));
+            return certs;
+        }
+
+        private static string Write(string dir, string name, string pem)
+        {
+            var path = Path.Combine(dir, name);
+            File.WriteAllText(path, pem);
+            return path;
         }
 
         public bool Validate(X509Certificate2 certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -366,6 +502,7 @@ public static class GrpcLoadDriver
             {
                 var san = new SubjectAlternativeNameBuilder();
                 san.AddIpAddress(IPAddress.Loopback);
+                san.AddDnsName("localhost");
                 request.CertificateExtensions.Add(san.Build());
             }
 
