@@ -77,6 +77,33 @@ public static class GrpcLoadDriver
             await RunForAsync(64, warmup, grpcCall, null);
             await RunForAsync(64, warmup, rawCall, null);
             Console.WriteLine($"# allocated per call ({(tls ? "mTLS" : "plaintext")}, client+server): Aztp.Grpc {await AllocatedPerCallAsync(grpcCall):N0} B, raw {await AllocatedPerCallAsync(rawCall):N0} B");
+            if (args.Contains("--diagnose"))
+            {
+                // Splits the overhead: a raw HttpClient calling the Aztp.Grpc server (reading trailers) vs the full stack.
+                var grpcUri = new Uri($"{(tls ? "https" : "http")}://127.0.0.1:{grpc.Port}{Unary.FullName}");
+                var rawToGrpc = async () =>
+                {
+                    using var request = new HttpRequestMessage(HttpMethod.Post, grpcUri)
+                    {
+                        Version = HttpVersion.Version20,
+                        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                        Content = new ByteArrayContent(frame),
+                    };
+                    request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+                    request.Headers.TryAddWithoutValidation("te", "trailers");
+                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                    var body = await response.Content.ReadAsByteArrayAsync();
+                    if (body.Length != frame.Length || !response.TrailingHeaders.Contains("grpc-status"))
+                    {
+                        throw new InvalidOperationException("bad echo");
+                    }
+                };
+                var (viaRawClient, viaRawServer) = await MeasurePairAsync(64, warmup, duration, rawToGrpc, rawCall);
+                var (full, _) = await MeasurePairAsync(64, warmup, duration, grpcCall, rawCall);
+                Console.WriteLine($"# diagnose ({(tls ? "mTLS" : "plaintext")}, 64 callers): raw client -> Aztp server {viaRawClient.CallsPerSecond:N0}/s, raw -> raw {viaRawServer.CallsPerSecond:N0}/s, Aztp -> Aztp {full.CallsPerSecond:N0}/s");
+                continue;
+            }
+
             foreach (var callers in new[] { 1, 64 })
             {
                 var (grpcResult, rawResult) = await MeasurePairAsync(callers, warmup, duration, grpcCall, rawCall);

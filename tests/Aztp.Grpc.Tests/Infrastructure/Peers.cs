@@ -37,7 +37,7 @@ public static class Peers
     {
         if (!PythonAvailable)
         {
-            throw new InvalidOperationException("AZTP_REQUIRE_PEERS=1 but " + SkipReason);
+            throw new InvalidOperationException($"AZTP_REQUIRE_PEERS=1 but Python grpcio is not available to {Python} (apt-get install python3-grpcio python3-grpc-tools).");
         }
     }
 
