@@ -100,7 +100,7 @@ public static class GrpcLoadDriver
                 };
                 var (viaRawClient, viaRawServer) = await MeasurePairAsync(64, warmup, duration, rawToGrpc, rawCall);
                 var (full, _) = await MeasurePairAsync(64, warmup, duration, grpcCall, rawCall);
-                Console.WriteLine($"# diagnose ({(tls ? "mTLS" : "plaintext")}, 64 callers): raw client -> Aztp server {viaRawClient.CallsPerSecond:N0}/s, raw -> raw {viaRawServer.CallsPerSecond:N0}/s, Aztp -> Aztp {full.CallsPerSecond:N0}/s");
+                Console.WriteLine($"# diagnose ({(tls ? "mTLS" : "plaintext")}, 64 callers, CPU µs per call): raw client -> Aztp server {viaRawClient.CpuMicrosPerCall:N1}, raw -> raw {viaRawServer.CpuMicrosPerCall:N1}, Aztp -> Aztp {full.CpuMicrosPerCall:N1}");
                 continue;
             }
 
@@ -126,13 +126,13 @@ public static class GrpcLoadDriver
 
             // Server streaming: one call, messages/s.
             var streamResult = await MeasureStreamAsync(channel, warmup, duration);
-            rows.Add($"| Aztp.Grpc server streaming | {(tls ? "mTLS" : "plaintext")} | 1 | {streamResult:N0} msg/s | | | |");
+            rows.Add($"| Aztp.Grpc server streaming | {(tls ? "mTLS" : "plaintext")} | 1 | {streamResult:N0} msg/s | | | | |");
             Console.WriteLine(rows[^1]);
         }
 
         Console.WriteLine();
-        Console.WriteLine("| scenario | transport | callers | throughput | p50 | p99 | vs raw |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| scenario | transport | callers | throughput | p50 | p99 | CPU per call | throughput vs raw |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
         {
             Console.WriteLine(row);
@@ -142,7 +142,7 @@ public static class GrpcLoadDriver
     }
 
     private static string Row(string name, string mode, int callers, LoadResult result, string ratio) =>
-        $"| {name} | {mode} | {callers} | {result.CallsPerSecond:N0} calls/s | {result.P50.TotalMicroseconds:N0} µs | {result.P99.TotalMicroseconds:N0} µs | {ratio} |";
+        $"| {name} | {mode} | {callers} | {result.CallsPerSecond:N0} calls/s | {result.P50.TotalMicroseconds:N0} µs | {result.P99.TotalMicroseconds:N0} µs | {result.CpuMicrosPerCall:N1} µs | {ratio} |";
 
     /// <summary>
     /// Measures two call paths in alternating rounds, so that load from other processes on the machine hits both
@@ -157,13 +157,23 @@ public static class GrpcLoadDriver
         var latenciesB = NewLatencies(callers);
         var elapsedA = TimeSpan.Zero;
         var elapsedB = TimeSpan.Zero;
+        var cpuA = TimeSpan.Zero;
+        var cpuB = TimeSpan.Zero;
+        using var self = Process.GetCurrentProcess();
         for (var round = 0; round < rounds; round++)
         {
+            self.Refresh();
+            var cpu0 = self.TotalProcessorTime;
             elapsedA += await RunForAsync(callers, duration / rounds, a, latenciesA);
+            self.Refresh();
+            var cpu1 = self.TotalProcessorTime;
             elapsedB += await RunForAsync(callers, duration / rounds, b, latenciesB);
+            self.Refresh();
+            cpuA += cpu1 - cpu0;
+            cpuB += self.TotalProcessorTime - cpu1;
         }
 
-        return (Summarize(latenciesA, elapsedA), Summarize(latenciesB, elapsedB));
+        return (Summarize(latenciesA, elapsedA, cpuA), Summarize(latenciesB, elapsedB, cpuB));
     }
 
     private static List<long>[] NewLatencies(int callers)
@@ -177,12 +187,13 @@ public static class GrpcLoadDriver
         return latencies;
     }
 
-    private static LoadResult Summarize(List<long>[] latencies, TimeSpan elapsed)
+    private static LoadResult Summarize(List<long>[] latencies, TimeSpan elapsed, TimeSpan cpu)
     {
         var all = latencies.SelectMany(l => l).ToArray();
         Array.Sort(all);
         return new LoadResult(
             all.Length / elapsed.TotalSeconds,
+            all.Length == 0 ? 0 : cpu.TotalMicroseconds / all.Length,
             TimeSpan.FromTicks(Percentile(all, 0.50) * TimeSpan.TicksPerSecond / Stopwatch.Frequency),
             TimeSpan.FromTicks(Percentile(all, 0.99) * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
     }
@@ -266,7 +277,7 @@ public static class GrpcLoadDriver
             var listening = await ReadLineAsync(server, line => line.StartsWith("listening on ", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
             if (listening is null)
             {
-                return $"| grpcio (Python) server+client | {mode} | {callers} | not run: {await server.StandardError.ReadToEndAsync()} | | | |";
+                return $"| grpcio (Python) server+client | {mode} | {callers} | not run: {await server.StandardError.ReadToEndAsync()} | | | | |";
             }
 
             var port = listening["listening on ".Length..];
@@ -277,12 +288,12 @@ public static class GrpcLoadDriver
             var json = await ReadLineAsync(client, line => line.StartsWith('{'), duration + warmup + TimeSpan.FromSeconds(60));
             if (json is null)
             {
-                return $"| grpcio (Python) server+client | {mode} | {callers} | failed: {await client.StandardError.ReadToEndAsync()} | | | |";
+                return $"| grpcio (Python) server+client | {mode} | {callers} | failed: {await client.StandardError.ReadToEndAsync()} | | | | |";
             }
 
             using var doc = System.Text.Json.JsonDocument.Parse(json);
             var root = doc.RootElement;
-            return $"| grpcio (Python) server+client | {mode} | {callers} | {root.GetProperty("calls_per_second").GetDouble():N0} calls/s | {root.GetProperty("p50_us").GetDouble():N0} µs | {root.GetProperty("p99_us").GetDouble():N0} µs | |";
+            return $"| grpcio (Python) server+client | {mode} | {callers} | {root.GetProperty("calls_per_second").GetDouble():N0} calls/s | {root.GetProperty("p50_us").GetDouble():N0} µs | {root.GetProperty("p99_us").GetDouble():N0} µs | | |";
         }
         finally
         {
@@ -447,7 +458,7 @@ public static class GrpcLoadDriver
         return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
-    private sealed record LoadResult(double CallsPerSecond, TimeSpan P50, TimeSpan P99);
+    private sealed record LoadResult(double CallsPerSecond, double CpuMicrosPerCall, TimeSpan P50, TimeSpan P99);
 
     private sealed class RawServer(WebApplication app, int port) : IAsyncDisposable
     {
