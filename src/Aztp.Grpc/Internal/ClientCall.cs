@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Authentication;
@@ -27,7 +26,7 @@ internal sealed class ClientCall : IDisposable
     private PushStreamContent? _content;
     private Task _sendTask = Task.CompletedTask;
     private HttpResponseMessage? _response;
-    private MessageReader? _reader;
+    private StreamMessageReader? _reader;
     private CancellationTokenRegistration _userCancellation;
     private CancellationTokenSource? _deadlineCts;
     private Status? _status;
@@ -114,6 +113,12 @@ internal sealed class ClientCall : IDisposable
             catch (RpcException ex)
             {
                 Finish(ex.Status, ex.Trailers, fromServer: true);
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A failing interceptor fails the call closed: nothing is sent. (No-op if the call was already settled.)
+                Finish(new Status(StatusCode.Unknown, "A client interceptor failed: " + ex.GetType().Name), new Metadata(), fromServer: true);
                 return;
             }
         }
@@ -243,7 +248,7 @@ internal sealed class ClientCall : IDisposable
         _responseHeaders = headers;
         _headersReady.TrySetResult();
         var stream = await response.Content.ReadAsStreamAsync(_cts.Token).ConfigureAwait(false);
-        _reader = new MessageReader(PipeReader.Create(stream), _responseParser, _channel.Options.MaxReceiveMessageSize ?? int.MaxValue, encoding);
+        _reader = new StreamMessageReader(stream, _responseParser, _channel.Options.MaxReceiveMessageSize ?? int.MaxValue, encoding);
     }
 
     public async Task<IMessage?> ReadNextAsync(CancellationToken cancellationToken)

@@ -48,7 +48,24 @@ internal sealed class MessageReader(PipeReader reader, MessageParser parser, int
 
     private bool TryParseMessage(ref ReadOnlySequence<byte> buffer, out IMessage? message)
     {
+        var parsed = TryParse(ref buffer, parser, maxMessageSize, _gzip, out message, out var compressed);
+        if (parsed)
+        {
+            LastMessageCompressed = compressed;
+        }
+
+        return parsed;
+    }
+
+    /// <summary>The length of the message whose prefix starts <paramref name="buffer"/>, or -1 when the prefix is incomplete.</summary>
+    public static long PeekLength(ReadOnlySpan<byte> buffer) =>
+        buffer.Length < GrpcProtocol.HeaderSize ? -1 : BinaryPrimitives.ReadUInt32BigEndian(buffer[1..]);
+
+    /// <summary>Parses one message from the start of <paramref name="buffer"/> and slices it off; false when more bytes are needed.</summary>
+    public static bool TryParse(ref ReadOnlySequence<byte> buffer, MessageParser parser, int maxMessageSize, bool gzip, out IMessage? message, out bool compressed)
+    {
         message = null;
+        compressed = false;
         if (buffer.Length < GrpcProtocol.HeaderSize)
         {
             return false;
@@ -74,13 +91,13 @@ internal sealed class MessageReader(PipeReader reader, MessageParser parser, int
         }
 
         var payload = buffer.Slice(GrpcProtocol.HeaderSize, length);
-        LastMessageCompressed = flag == 1;
+        compressed = flag == 1;
         try
         {
             if (flag == 1)
             {
                 // PROTOCOL-HTTP2: a compressed message without a grpc-encoding (or with identity) is an INTERNAL error.
-                if (!_gzip)
+                if (!gzip)
                 {
                     throw new RpcException(new Status(StatusCode.Internal, "Received a compressed message but the stream has no grpc-encoding."));
                 }

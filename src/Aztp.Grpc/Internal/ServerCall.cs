@@ -13,7 +13,10 @@ namespace Aztp.Grpc.Internal;
 internal sealed class ServerCall : IDisposable
 {
     private readonly GrpcServerOptions _options;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    // Writes are serialized by a semaphore only when a deadline can complete the call while the handler still runs;
+    // otherwise a flag enforces the one-pending-write rule without allocating.
+    private SemaphoreSlim? _writeLock;
+    private int _writeBusy;
     private CancellationTokenSource? _callCts;
     private CancellationToken _callToken;
     private readonly string? _requestEncoding;
@@ -137,6 +140,7 @@ internal sealed class ServerCall : IDisposable
                 // Only a call with a deadline needs its own token source; others use the request's abort token.
                 _callCts = CancellationTokenSource.CreateLinkedTokenSource(HttpContext.RequestAborted);
                 _callToken = _callCts.Token;
+                _writeLock = new SemaphoreSlim(1, 1);
             }
 
             Context = new ServerCallContext(this, method.FullName, request.Host.Value ?? string.Empty, deadline, _callToken);
@@ -200,7 +204,7 @@ internal sealed class ServerCall : IDisposable
     public void Dispose()
     {
         _callCts?.Dispose();
-        _writeLock.Dispose();
+        _writeLock?.Dispose();
     }
 
     private async Task<(Status Status, Metadata? Trailers)> InvokeAsync(ServerMethod method)
@@ -324,7 +328,7 @@ internal sealed class ServerCall : IDisposable
 
     public async Task WriteResponseHeadersAsync(Metadata headers)
     {
-        await _writeLock.WaitAsync(_callToken).ConfigureAwait(false);
+        await EnterWriteAsync(_callToken).ConfigureAwait(false);
         try
         {
             if (_headersSent || _completed)
@@ -338,7 +342,7 @@ internal sealed class ServerCall : IDisposable
         }
         finally
         {
-            _writeLock.Release();
+            ExitWrite();
         }
     }
 
@@ -346,7 +350,7 @@ internal sealed class ServerCall : IDisposable
 
     public async Task WriteMessageAsync(IMessage message, bool flush, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await EnterWriteAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (_completed)
@@ -368,7 +372,34 @@ internal sealed class ServerCall : IDisposable
         }
         finally
         {
-            _writeLock.Release();
+            ExitWrite();
+        }
+    }
+
+    private ValueTask EnterWriteAsync(CancellationToken cancellationToken)
+    {
+        if (_writeLock is { } writeLock)
+        {
+            return new ValueTask(writeLock.WaitAsync(cancellationToken));
+        }
+
+        if (Interlocked.Exchange(ref _writeBusy, 1) != 0)
+        {
+            throw new InvalidOperationException("Only one write can be pending at a time.");
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void ExitWrite()
+    {
+        if (_writeLock is { } writeLock)
+        {
+            writeLock.Release();
+        }
+        else
+        {
+            Volatile.Write(ref _writeBusy, 0);
         }
     }
 
@@ -389,7 +420,12 @@ internal sealed class ServerCall : IDisposable
 
     private async Task CompleteAsync(Status status, Metadata? trailers, bool flushNow = false)
     {
-        await _writeLock.WaitAsync().ConfigureAwait(false);
+        // Without a deadline the handler has returned before completion, so there is no writer to wait for.
+        if (_writeLock is { } writeLock)
+        {
+            await writeLock.WaitAsync().ConfigureAwait(false);
+        }
+
         try
         {
             if (_completed)
@@ -443,7 +479,7 @@ internal sealed class ServerCall : IDisposable
         }
         finally
         {
-            _writeLock.Release();
+            _writeLock?.Release();
         }
     }
 
