@@ -39,9 +39,7 @@ public sealed class DevCertificateAuthority : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddUri(new Uri(trustDomain.IdString));
-        request.CertificateExtensions.Add(san.Build(false));
+        request.CertificateExtensions.Add(Internal.UriSanExtension.Create(false, trustDomain.IdString));
         var now = time.GetUtcNow();
         var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now + (lifetime ?? TimeSpan.FromDays(365)));
         return new DevCertificateAuthority(trustDomain, certificate, time);
@@ -95,9 +93,8 @@ public sealed class DevCertificateAuthority : IDisposable
             [new Oid(Internal.CertificateFacts.ServerAuthOid), new Oid(Internal.CertificateFacts.ClientAuthOid)], false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(Certificate, true, false));
-        var san = new SubjectAlternativeNameBuilder();
-        san.AddUri(new Uri(id.ToString()));
-        request.CertificateExtensions.Add(san.Build(true));
+        // X509-SVID §2: the SAN is critical when the subject is empty; ours has a subject, but criticality is harmless.
+        request.CertificateExtensions.Add(Internal.UriSanExtension.Create(true, id.ToString()));
         var now = _time.GetUtcNow();
         var notAfter = now + (lifetime ?? TimeSpan.FromHours(24));
         var caNotAfter = new DateTimeOffset(Certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
@@ -107,7 +104,9 @@ public sealed class DevCertificateAuthority : IDisposable
         }
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F;
-        using var issued = request.Create(Certificate, now.AddMinutes(-1), notAfter, serial);
+        using var caKey = Certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("The CA has no EC private key.");
+        // The generator overload lets an EC CA sign an RSA leaf.
+        using var issued = request.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), now.AddMinutes(-1), notAfter, serial);
         var withKey = key is RSA rk ? issued.CopyWithPrivateKey(rk) : issued.CopyWithPrivateKey((ECDsa)key);
         return X509Svid.FromCertificates(withKey);
     }

@@ -179,7 +179,7 @@ public sealed class X509SvidValidator
         {
             if (!built)
             {
-                return MapChainFailure(chain, id);
+                return MapChainFailure(chain, intermediates, id);
             }
             // §3.2, §4.1, §4.3: every signing certificate on the path is a CA with keyCertSign and, if it has a SPIFFE ID, no path.
             for (var i = 1; i < elements.Count; i++)
@@ -228,16 +228,28 @@ public sealed class X509SvidValidator
         return null;
     }
 
-    private static X509SvidValidationResult MapChainFailure(X509Chain chain, SpiffeId id)
+    private static X509SvidValidationResult MapChainFailure(X509Chain chain, IReadOnlyList<X509Certificate2> intermediates, SpiffeId id)
     {
         var flags = X509ChainStatusFlags.NoError;
         foreach (var status in chain.ChainStatus)
         {
             flags |= status.Status;
         }
-        if ((flags & X509ChainStatusFlags.InvalidBasicConstraints) != 0)
+        if ((flags & (X509ChainStatusFlags.InvalidBasicConstraints | X509ChainStatusFlags.NotValidForUsage)) != 0)
         {
-            return X509SvidValidationResult.Fail(X509SvidFailure.SignerNotCa, "a signing certificate is not a CA (basic constraints)", id);
+            // The platform reports both a missing CA flag and a missing keyCertSign this way; name the precise rule.
+            foreach (var intermediate in intermediates)
+            {
+                if (!CertificateFacts.IsCa(intermediate))
+                {
+                    return X509SvidValidationResult.Fail(X509SvidFailure.SignerNotCa, "a signing certificate is not a CA", id);
+                }
+                if (CertificateFacts.KeyUsage(intermediate) is { } usage && (usage.KeyUsages & X509KeyUsageFlags.KeyCertSign) == 0)
+                {
+                    return X509SvidValidationResult.Fail(X509SvidFailure.SignerNoKeyCertSign, "a signing certificate lacks keyCertSign", id);
+                }
+            }
+            return X509SvidValidationResult.Fail(X509SvidFailure.SignerNotCa, "a signing certificate may not sign certificates (basic constraints or key usage)", id);
         }
         if ((flags & X509ChainStatusFlags.NotTimeValid) != 0)
         {

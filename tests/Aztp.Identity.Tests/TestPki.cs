@@ -92,12 +92,7 @@ public static class TestPki
         }
         if (spec.Uris.Length > 0)
         {
-            var san = new SubjectAlternativeNameBuilder();
-            foreach (var uri in spec.Uris)
-            {
-                san.AddUri(new Uri(uri));
-            }
-            request.CertificateExtensions.Add(san.Build(true));
+            request.CertificateExtensions.Add(Internal.UriSanExtension.Create(true, spec.Uris));
         }
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         if (issuer is null)
@@ -108,7 +103,9 @@ public static class TestPki
         var serial = RandomNumberGenerator.GetBytes(12);
         serial[0] &= 0x7F;
         var notAfter = spec.NotAfter > issuer.NotAfter ? new DateTimeOffset(issuer.NotAfter.ToUniversalTime()) : spec.NotAfter;
-        using var issued = request.Create(issuer, spec.NotBefore, notAfter, serial);
+        // The generator overload skips the BCL's issuer checks so broken signers can be built on purpose.
+        using var issuerKey = issuer.GetECDsaPrivateKey()!;
+        using var issued = request.Create(issuer.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), spec.NotBefore, notAfter, serial);
         return key is RSA r ? issued.CopyWithPrivateKey(r) : issued.CopyWithPrivateKey((ECDsa)key);
     }
 
