@@ -170,11 +170,11 @@ public sealed class JwtSvidValidator
         var expiry = claims.Exp.Value;
         if (now > expiry + _skew)
         {
-            return JwtSvidValidationResult.Fail(JwtSvidFailure.Expired, $"the token expired at {expiry:O}", subject);
+            return JwtSvidValidationResult.Fail(JwtSvidFailure.Expired, $"the token expired at {expiry:yyyy-MM-ddTHH:mm:ssZ}", subject);
         }
         if (claims.Nbf is { } nbf && now < nbf - _skew)
         {
-            return JwtSvidValidationResult.Fail(JwtSvidFailure.NotYetValid, $"the token is not valid before {nbf:O}", subject);
+            return JwtSvidValidationResult.Fail(JwtSvidFailure.NotYetValid, $"the token is not valid before {nbf:yyyy-MM-ddTHH:mm:ssZ}", subject);
         }
         if (claims.Aud is null || claims.Aud.Count == 0)
         {

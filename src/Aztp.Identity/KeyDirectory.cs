@@ -128,6 +128,49 @@ public static class KeyDirectory
         WriteAtomically(path, pem, PrivateMode);
     }
 
+    /// <summary>
+    /// Reads every bundle of a key directory: the local trust domain's (<c>bundle.pem</c> merged with the JWT keys of
+    /// <c>jwt-bundle.json</c>) and one per file in <c>federation/</c> (named <c>&lt;trust-domain&gt;.pem</c> or <c>.json</c>).
+    /// </summary>
+    /// <exception cref="IdentityLoadException">A file is missing or invalid.</exception>
+    public static IReadOnlyList<TrustBundle> ReadBundles(string directory, TrustDomain trustDomain)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(trustDomain);
+        var bundles = new List<TrustBundle>();
+        var local = TrustBundle.Load(trustDomain, Path.Combine(directory, BundleFile));
+        var jwtBundlePath = Path.Combine(directory, JwtBundleFile);
+        if (File.Exists(jwtBundlePath))
+        {
+            var jwt = TrustBundle.Load(trustDomain, jwtBundlePath);
+            local = local.WithJwtAuthorities(jwt.JwtAuthorities.Values, jwt.SequenceNumber);
+        }
+        bundles.Add(local);
+        var federation = Path.Combine(directory, FederationFolder);
+        if (Directory.Exists(federation))
+        {
+            foreach (var file in Directory.EnumerateFiles(federation).Order(StringComparer.Ordinal))
+            {
+                var extension = Path.GetExtension(file);
+                if (extension is not (".pem" or ".json"))
+                {
+                    continue;
+                }
+                var name = Path.GetFileNameWithoutExtension(file);
+                if (!TrustDomain.TryParse(name, out var federated))
+                {
+                    throw new IdentityLoadException(IdentityLoadError.InvalidBundle, $"Federated bundle file '{file}' is not named after a valid trust domain.");
+                }
+                if (federated == trustDomain)
+                {
+                    throw new IdentityLoadException(IdentityLoadError.InvalidBundle, $"Federated bundle file '{file}' is for the local trust domain; put local CAs in {BundleFile}.");
+                }
+                bundles.Add(TrustBundle.Load(federated, file));
+            }
+        }
+        return bundles;
+    }
+
     internal static void ValidateAgentName(TrustDomain trustDomain, string agent)
     {
         ArgumentException.ThrowIfNullOrEmpty(agent);

@@ -258,37 +258,7 @@ public sealed class KeyDirectorySource : IX509SvidSource, ITrustBundleSource, IJ
             {
                 throw new IdentityLoadException(IdentityLoadError.NotAnSvid, $"The SVID of '{_options.AgentName}' is {svid.Id}, not in trust domain {_trustDomain}.");
             }
-            var bundles = new List<TrustBundle>();
-            var local = TrustBundle.Load(_trustDomain, Path.Combine(_directory, KeyDirectory.BundleFile));
-            var jwtBundlePath = Path.Combine(_directory, KeyDirectory.JwtBundleFile);
-            if (File.Exists(jwtBundlePath))
-            {
-                var jwt = TrustBundle.Load(_trustDomain, jwtBundlePath);
-                local = local.WithJwtAuthorities(jwt.JwtAuthorities.Values, jwt.SequenceNumber);
-            }
-            bundles.Add(local);
-            var federation = Path.Combine(_directory, KeyDirectory.FederationFolder);
-            if (Directory.Exists(federation))
-            {
-                foreach (var file in Directory.EnumerateFiles(federation).Order(StringComparer.Ordinal))
-                {
-                    var extension = Path.GetExtension(file);
-                    if (extension is not (".pem" or ".json"))
-                    {
-                        continue;
-                    }
-                    var name = Path.GetFileNameWithoutExtension(file);
-                    if (!TrustDomain.TryParse(name, out var federated))
-                    {
-                        throw new IdentityLoadException(IdentityLoadError.InvalidBundle, $"Federated bundle file '{file}' is not named after a valid trust domain.");
-                    }
-                    if (federated == _trustDomain)
-                    {
-                        throw new IdentityLoadException(IdentityLoadError.InvalidBundle, $"Federated bundle file '{file}' is for the local trust domain; put local CAs in {KeyDirectory.BundleFile}.");
-                    }
-                    bundles.Add(TrustBundle.Load(federated, file));
-                }
-            }
+            var bundles = KeyDirectory.ReadBundles(_directory, _trustDomain);
             JwtSigningKey? jwtKey = null;
             var jwtKeyPath = Path.Combine(_directory, KeyDirectory.JwtKeyFile);
             if (File.Exists(jwtKeyPath))
@@ -323,7 +293,7 @@ public sealed class KeyDirectorySource : IX509SvidSource, ITrustBundleSource, IJ
         }
     }
 
-    private bool SameBundles(List<TrustBundle> bundles)
+    private bool SameBundles(IReadOnlyList<TrustBundle> bundles)
     {
         if (_bundles.Count != bundles.Count)
         {

@@ -218,12 +218,12 @@ public sealed class X509SvidValidator
         var notAfter = CertificateFacts.NotAfter(certificate);
         if (now > notAfter)
         {
-            return X509SvidValidationResult.Fail(X509SvidFailure.Expired, $"{what} expired at {notAfter:O}", id);
+            return X509SvidValidationResult.Fail(X509SvidFailure.Expired, $"{what} expired at {notAfter:yyyy-MM-ddTHH:mm:ssZ}", id);
         }
         var notBefore = CertificateFacts.NotBefore(certificate);
         if (now < notBefore)
         {
-            return X509SvidValidationResult.Fail(X509SvidFailure.NotYetValid, $"{what} is not valid before {notBefore:O}", id);
+            return X509SvidValidationResult.Fail(X509SvidFailure.NotYetValid, $"{what} is not valid before {notBefore:yyyy-MM-ddTHH:mm:ssZ}", id);
         }
         return null;
     }
