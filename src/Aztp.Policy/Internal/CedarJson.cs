@@ -1,0 +1,278 @@
+using System.Collections.Frozen;
+using System.Text.Json;
+
+namespace Aztp.Policy.Internal;
+
+/// <summary>Reads Cedar's JSON formats: values (with <c>__entity</c>/<c>__extn</c> escapes), entity references and entities.</summary>
+internal static class CedarJson
+{
+    public static Value ParseValue(JsonElement e, string where)
+    {
+        switch (e.ValueKind)
+        {
+            case JsonValueKind.True:
+                return BoolValue.True;
+            case JsonValueKind.False:
+                return BoolValue.False;
+            case JsonValueKind.Number:
+                if (!e.TryGetInt64(out var l))
+                {
+                    throw new CedarJsonException($"{where}: number {e.GetRawText()} is not a 64-bit integer (Cedar has no floating point)");
+                }
+                return LongValue.Of(l);
+            case JsonValueKind.String:
+                return new StringValue(e.GetString()!);
+            case JsonValueKind.Array:
+                {
+                    var set = new HashSet<Value>();
+                    var i = 0;
+                    foreach (var item in e.EnumerateArray())
+                    {
+                        set.Add(ParseValue(item, $"{where}[{i++}]"));
+                    }
+                    return new SetValue(set);
+                }
+            case JsonValueKind.Object:
+                {
+                    if (TrySingleKey(e, out var key, out var inner))
+                    {
+                        if (key == "__entity")
+                        {
+                            return new EntityValue(ParseTypeAndId(inner, where));
+                        }
+                        if (key == "__extn")
+                        {
+                            return ParseExtn(inner, where);
+                        }
+                    }
+                    var dict = new Dictionary<string, Value>(StringComparer.Ordinal);
+                    foreach (var p in e.EnumerateObject())
+                    {
+                        if (!dict.TryAdd(p.Name, ParseValue(p.Value, $"{where}.{p.Name}")))
+                        {
+                            throw new CedarJsonException($"{where}: duplicate key `{p.Name}`");
+                        }
+                    }
+                    return new RecordValue(dict);
+                }
+            default:
+                throw new CedarJsonException($"{where}: {e.ValueKind} is not a Cedar value");
+        }
+    }
+
+    private static bool TrySingleKey(JsonElement obj, out string key, out JsonElement value)
+    {
+        key = string.Empty;
+        value = default;
+        var n = 0;
+        foreach (var p in obj.EnumerateObject())
+        {
+            if (++n > 1)
+            {
+                return false;
+            }
+            key = p.Name;
+            value = p.Value;
+        }
+        return n == 1;
+    }
+
+    private static Value ParseExtn(JsonElement e, string where)
+    {
+        if (e.ValueKind != JsonValueKind.Object
+            || !e.TryGetProperty("fn", out var fn) || fn.ValueKind != JsonValueKind.String
+            || !e.TryGetProperty("arg", out var arg))
+        {
+            throw new CedarJsonException($"{where}: `__extn` needs {{\"fn\": name, \"arg\": value}}");
+        }
+        var name = fn.GetString()!;
+        var fnName = name switch
+        {
+            "ipaddr" => "ip",
+            _ => name,
+        };
+        if (!Parser.ExtensionFunctions.Contains(fnName))
+        {
+            throw new CedarJsonException($"{where}: unknown extension function `{name}`");
+        }
+        try
+        {
+            return Extensions.Call(fnName, [ParseValue(arg, where)]);
+        }
+        catch (EvaluationException ex)
+        {
+            throw new CedarJsonException($"{where}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>An entity reference: <c>{"type","id"}</c> or <c>{"__entity": {"type","id"}}</c>.</summary>
+    public static EntityUid ParseUid(JsonElement e, string where)
+    {
+        if (e.ValueKind == JsonValueKind.Object && TrySingleKey(e, out var key, out var inner) && key == "__entity")
+        {
+            return ParseTypeAndId(inner, where);
+        }
+        return ParseTypeAndId(e, where);
+    }
+
+    private static EntityUid ParseTypeAndId(JsonElement e, string where)
+    {
+        if (e.ValueKind != JsonValueKind.Object
+            || !e.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String
+            || !e.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
+        {
+            throw new CedarJsonException($"{where}: expected an entity reference {{\"type\": string, \"id\": string}}");
+        }
+        var t = type.GetString()!;
+        if (!IsValidTypeName(t))
+        {
+            throw new CedarJsonException($"{where}: `{t}` is not a valid entity type name");
+        }
+        return new EntityUid(t, id.GetString()!);
+    }
+
+    internal static bool IsValidTypeName(string t)
+    {
+        foreach (var part in t.Split("::"))
+        {
+            if (part.Length == 0 || !(part[0] == '_' || char.IsAsciiLetter(part[0])))
+            {
+                return false;
+            }
+            foreach (var c in part)
+            {
+                if (!(c == '_' || char.IsAsciiLetterOrDigit(c)))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    public static RecordValue ParseContext(JsonElement e)
+    {
+        if (e.ValueKind == JsonValueKind.Undefined || e.ValueKind == JsonValueKind.Null)
+        {
+            return RecordValue.Empty;
+        }
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            throw new CedarJsonException("context: expected a JSON object");
+        }
+        var v = ParseValue(e, "context");
+        return v as RecordValue ?? throw new CedarJsonException("context: expected a record, not an escaped value");
+    }
+
+    public static Dictionary<EntityUid, EntityData> ParseEntities(JsonElement e)
+    {
+        if (e.ValueKind != JsonValueKind.Array)
+        {
+            throw new CedarJsonException("entities: expected a JSON array of entities");
+        }
+        var map = new Dictionary<EntityUid, EntityData>();
+        var i = 0;
+        foreach (var item in e.EnumerateArray())
+        {
+            var where = $"entities[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw new CedarJsonException($"{where}: expected an object with uid, attrs, parents");
+            }
+            EntityUid? uid = null;
+            var attrs = new Dictionary<string, Value>(StringComparer.Ordinal);
+            var tags = new Dictionary<string, Value>(StringComparer.Ordinal);
+            var parents = new List<EntityUid>();
+            foreach (var p in item.EnumerateObject())
+            {
+                switch (p.Name)
+                {
+                    case "uid":
+                        uid = ParseUid(p.Value, where + ".uid");
+                        break;
+                    case "attrs":
+                    case "tags":
+                        {
+                            if (p.Value.ValueKind != JsonValueKind.Object)
+                            {
+                                throw new CedarJsonException($"{where}.{p.Name}: expected an object");
+                            }
+                            var target = p.Name == "attrs" ? attrs : tags;
+                            foreach (var a in p.Value.EnumerateObject())
+                            {
+                                if (!target.TryAdd(a.Name, ParseValue(a.Value, $"{where}.{p.Name}.{a.Name}")))
+                                {
+                                    throw new CedarJsonException($"{where}.{p.Name}: duplicate key `{a.Name}`");
+                                }
+                            }
+                            break;
+                        }
+                    case "parents":
+                        {
+                            if (p.Value.ValueKind != JsonValueKind.Array)
+                            {
+                                throw new CedarJsonException($"{where}.parents: expected an array of entity references");
+                            }
+                            var j = 0;
+                            foreach (var par in p.Value.EnumerateArray())
+                            {
+                                parents.Add(ParseUid(par, $"{where}.parents[{j++}]"));
+                            }
+                            break;
+                        }
+                    default:
+                        throw new CedarJsonException($"{where}: unknown field `{p.Name}`");
+                }
+            }
+            if (uid is null)
+            {
+                throw new CedarJsonException($"{where}: missing `uid`");
+            }
+            if (!map.TryAdd(uid, new EntityData(uid, attrs, tags, parents)))
+            {
+                throw new CedarJsonException($"{where}: duplicate entity {uid}");
+            }
+        }
+        ComputeAncestors(map);
+        return map;
+    }
+
+    /// <summary>Transitive closure of the parent relation; a cycle is an error, as in Cedar.</summary>
+    internal static void ComputeAncestors(Dictionary<EntityUid, EntityData> map)
+    {
+        var done = new Dictionary<EntityUid, HashSet<EntityUid>>();
+        var onStack = new HashSet<EntityUid>();
+        HashSet<EntityUid> Visit(EntityUid uid)
+        {
+            if (done.TryGetValue(uid, out var known))
+            {
+                return known;
+            }
+            if (!onStack.Add(uid))
+            {
+                throw new CedarJsonException($"entities: the hierarchy has a cycle containing {uid}");
+            }
+            var result = new HashSet<EntityUid>();
+            if (map.TryGetValue(uid, out var data))
+            {
+                foreach (var p in data.Parents)
+                {
+                    if (p.Equals(uid))
+                    {
+                        throw new CedarJsonException($"entities: the hierarchy has a cycle containing {uid}");
+                    }
+                    result.Add(p);
+                    result.UnionWith(Visit(p));
+                }
+            }
+            onStack.Remove(uid);
+            done[uid] = result;
+            return result;
+        }
+        foreach (var (uid, data) in map)
+        {
+            var anc = Visit(uid);
+            data.Ancestors = anc.ToFrozenSet();
+        }
+    }
+}
