@@ -86,11 +86,7 @@ internal static class CedarJson
             throw new CedarJsonException($"{where}: `__extn` needs {{\"fn\": name, \"arg\": value}}");
         }
         var name = fn.GetString()!;
-        var fnName = name switch
-        {
-            "ipaddr" => "ip",
-            _ => name,
-        };
+        var fnName = name;
         if (!Parser.ExtensionFunctions.Contains(fnName))
         {
             throw new CedarJsonException($"{where}: unknown extension function `{name}`");
@@ -228,14 +224,21 @@ internal static class CedarJson
             {
                 throw new CedarJsonException($"{where}: missing `uid`");
             }
-            if (!map.TryAdd(uid, new EntityData(uid, attrs, tags, parents)))
+            var data = new EntityData(uid, attrs, tags, parents);
+            // Cedar accepts an exact repeat of an entity and rejects a conflicting one.
+            if (!map.TryAdd(uid, data) && !SameEntity(map[uid], data))
             {
-                throw new CedarJsonException($"{where}: duplicate entity {uid}");
+                throw new CedarJsonException($"{where}: duplicate entity entry {uid}");
             }
         }
         ComputeAncestors(map);
         return map;
     }
+
+    private static bool SameEntity(EntityData a, EntityData b) =>
+        new RecordValue(a.Attrs).Equals(new RecordValue(b.Attrs))
+        && new RecordValue(a.Tags).Equals(new RecordValue(b.Tags))
+        && a.Parents.ToHashSet().SetEquals(b.Parents);
 
     /// <summary>Transitive closure of the parent relation; a cycle is an error, as in Cedar.</summary>
     internal static void ComputeAncestors(Dictionary<EntityUid, EntityData> map)

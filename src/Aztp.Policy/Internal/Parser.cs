@@ -315,6 +315,10 @@ internal sealed class Parser
 
     private void CheckNotReserved(Token t)
     {
+        if (t.Text.Contains("__cedar", StringComparison.Ordinal))
+        {
+            throw Error(t.Start, $"The name `{t.Text}` contains `__cedar`, which is reserved");
+        }
         if (Reserved.Contains(t.Text))
         {
             throw Error(t.Start, $"this identifier is reserved and cannot be used: {t.Text}");
@@ -442,10 +446,12 @@ internal sealed class Parser
             return new AttrExpr(ExprKind.Has, left, UnescapeString(s), new Span(left.Span.Start, s.End));
         }
         var first = Expect(Tok.Ident, "attribute name");
+        CheckNotReserved(first);
         var names = new List<Token> { first };
         while (Cur.Kind == Tok.Dot && Peek().Kind == Tok.Ident)
         {
             _pos++;
+            CheckNotReserved(Cur);
             names.Add(Cur);
             _pos++;
         }
@@ -551,6 +557,7 @@ internal sealed class Parser
             {
                 _pos++;
                 var name = Expect(Tok.Ident, "attribute or method name");
+                CheckNotReserved(name);
                 if (Cur.Kind == Tok.LParen)
                 {
                     _pos++;
@@ -656,6 +663,7 @@ internal sealed class Parser
                             }
                             else if (Cur.Kind == Tok.Ident)
                             {
+                                CheckNotReserved(Cur);
                                 key = Cur.Text;
                             }
                             else
