@@ -42,10 +42,15 @@ public static class CedarAuthorizer
             return errors is null ? first.SoleResponse : new AuthorizationResponse(decision, [first], errors);
         }
         more.Add(first);
-        var index = set.Index;
-        more.Sort((a, b) => index.OrdinalOf(a).CompareTo(index.OrdinalOf(b)));
-        errors?.Sort((a, b) => index.OrdinalOf(set.Find(a.PolicyId)!).CompareTo(index.OrdinalOf(set.Find(b.PolicyId)!)));
+        SortByTextOrder(set, more);
         return new AuthorizationResponse(decision, more, errors);
+    }
+
+    // Kept apart from Respond: a lambda capturing a parameter would allocate its closure on every call.
+    private static void SortByTextOrder(PolicySet set, List<CedarPolicy> policies)
+    {
+        var index = set.Index;
+        policies.Sort((a, b) => index.OrdinalOf(a).CompareTo(index.OrdinalOf(b)));
     }
 
     private static bool Visit(CedarPolicy p, ref State s)

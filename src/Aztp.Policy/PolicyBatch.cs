@@ -102,7 +102,7 @@ public static class PolicyBatch
     internal static string Format(string? id, string decision, IEnumerable<string> reasons, IEnumerable<string> errors, string? message)
     {
         using var ms = new MemoryStream();
-        using (var w = new Utf8JsonWriter(ms))
+        using (var w = new Utf8JsonWriter(ms, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             if (id is null)

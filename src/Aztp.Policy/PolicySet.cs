@@ -53,6 +53,22 @@ public sealed class PolicySet
         return new PolicySet(Parser.ParsePolicies(text, idPrefix, source));
     }
 
+    /// <summary>
+    /// Parses several Cedar texts as one set, numbering policies <c>policy0</c>, <c>policy1</c>, … across them in
+    /// order, exactly as if the texts were concatenated. Errors name the source of the text.
+    /// </summary>
+    /// <exception cref="PolicyParseException">A text is not valid Cedar.</exception>
+    public static PolicySet Parse(IEnumerable<(string Source, string Text)> sources)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        var all = new List<CedarPolicy>();
+        foreach (var (source, text) in sources)
+        {
+            all.AddRange(Parser.ParsePolicies(text, null, source, all.Count));
+        }
+        return new PolicySet(all);
+    }
+
     /// <summary>Combines several sets into one (ids must be unique across them).</summary>
     /// <exception cref="ArgumentException">Two policies share an id.</exception>
     public static PolicySet Combine(IEnumerable<PolicySet> sets)

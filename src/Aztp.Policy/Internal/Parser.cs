@@ -53,13 +53,14 @@ internal sealed class Parser
 
     private Token Peek(int n = 1) => _toks[Math.Min(_pos + n, _toks.Count - 1)];
 
-    public static List<CedarPolicy> ParsePolicies(string text, string? idPrefix, string? source)
+    public static List<CedarPolicy> ParsePolicies(string text, string? idPrefix, string? source, int firstIndex = 0)
     {
         var p = new Parser(text, source);
         var list = new List<CedarPolicy>();
         while (p.Cur.Kind != Tok.Eof)
         {
-            list.Add(p.ParsePolicy((idPrefix ?? string.Empty) + "policy" + list.Count.ToString(CultureInfo.InvariantCulture)));
+            var n = firstIndex + list.Count;
+            list.Add(p.ParsePolicy((idPrefix ?? string.Empty) + "policy" + n.ToString(CultureInfo.InvariantCulture)));
         }
         return list;
     }

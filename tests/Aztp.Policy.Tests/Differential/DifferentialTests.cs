@@ -9,13 +9,16 @@ namespace Aztp.Policy.Tests.Differential;
 /// </summary>
 public sealed class DifferentialTests
 {
-    public const int GeneratedCases = 600;
+    public const int GeneratedCases = 1500;
 
     public static List<string> Corpus()
     {
         var cases = new List<string>(HandCases.All());
-        var gen = new CorpusGenerator(20261123);
-        for (var i = 0; i < GeneratedCases; i++)
+        // The corpus is fixed; AZTP_CEDAR_SEED / AZTP_CEDAR_CASES explore further corpora by hand.
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("AZTP_CEDAR_SEED"), out var s) ? s : 20261123;
+        var count = int.TryParse(Environment.GetEnvironmentVariable("AZTP_CEDAR_CASES"), out var n) ? n : GeneratedCases;
+        var gen = new CorpusGenerator(seed);
+        for (var i = 0; i < count; i++)
         {
             cases.Add(gen.Case($"gen-{i}"));
         }
