@@ -2,7 +2,7 @@ namespace Aztp.Policy;
 
 /// <summary>
 /// Something that decides requests: the in-process Cedar engine (<see cref="PolicyStore"/>) or a remote decision
-/// point (<c>OpaPolicyEngine</c>). Implementations fail closed: any internal failure is a deny, never an allow.
+/// point (<see cref="OpaPolicyEngine"/>). Implementations fail closed: any internal failure is a deny, never an allow.
 /// </summary>
 public interface IPolicyEngine
 {

@@ -279,3 +279,107 @@ internal static class CedarJson
         }
     }
 }
+
+/// <summary>Writes Cedar values in Cedar's JSON value format (entities and extension values escaped).</summary>
+internal static class CedarJsonWriter
+{
+    public static void Write(System.Text.Json.Utf8JsonWriter w, Value v)
+    {
+        switch (v)
+        {
+            case BoolValue b:
+                w.WriteBooleanValue(b.V);
+                break;
+            case LongValue l:
+                w.WriteNumberValue(l.V);
+                break;
+            case StringValue s:
+                w.WriteStringValue(s.V);
+                break;
+            case EntityValue e:
+                w.WriteStartObject();
+                w.WritePropertyName("__entity");
+                WriteUid(w, e.Uid);
+                w.WriteEndObject();
+                break;
+            case SetValue set:
+                w.WriteStartArray();
+                foreach (var item in set.Items)
+                {
+                    Write(w, item);
+                }
+                w.WriteEndArray();
+                break;
+            case RecordValue r:
+                w.WriteStartObject();
+                foreach (var (k, item) in r.Attrs)
+                {
+                    w.WritePropertyName(k);
+                    Write(w, item);
+                }
+                w.WriteEndObject();
+                break;
+            default:
+                w.WriteStartObject();
+                w.WritePropertyName("__extn");
+                w.WriteStartObject();
+                var (fn, arg) = ExtensionText(v);
+                w.WriteString("fn", fn);
+                w.WriteString("arg", arg);
+                w.WriteEndObject();
+                w.WriteEndObject();
+                break;
+        }
+    }
+
+    public static void WriteUid(System.Text.Json.Utf8JsonWriter w, EntityUid uid)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", uid.Type);
+        w.WriteString("id", uid.Id);
+        w.WriteEndObject();
+    }
+
+    private static (string Fn, string Arg) ExtensionText(Value v)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        switch (v)
+        {
+            case IpValue ip:
+                {
+                    string addr;
+                    if (ip.IsV6)
+                    {
+                        var bytes = new byte[16];
+                        var a = ip.Addr;
+                        for (var i = 15; i >= 0; i--)
+                        {
+                            bytes[i] = (byte)(a & 0xFF);
+                            a >>= 8;
+                        }
+                        addr = new System.Net.IPAddress(bytes).ToString();
+                    }
+                    else
+                    {
+                        var a = (uint)ip.Addr;
+                        addr = string.Create(inv, $"{a >> 24}.{(a >> 16) & 0xFF}.{(a >> 8) & 0xFF}.{a & 0xFF}");
+                    }
+                    return ("ip", ip.Prefix == ip.Width ? addr : string.Create(inv, $"{addr}/{ip.Prefix}"));
+                }
+            case DecimalValue d:
+                {
+                    var abs = System.Numerics.BigInteger.Abs(d.Scaled);
+                    var text = string.Create(inv, $"{(d.Scaled < 0 ? "-" : string.Empty)}{abs / 10000}.{(int)(abs % 10000):D4}");
+                    return ("decimal", text);
+                }
+            case DatetimeValue dt:
+                return ("datetime", dt.Ms is >= -62135596800000 and <= 253402300799999
+                    ? DateTimeOffset.FromUnixTimeMilliseconds(dt.Ms).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", inv)
+                    : string.Create(inv, $"{dt.Ms}ms since epoch"));
+            case DurationValue du:
+                return ("duration", string.Create(inv, $"{du.Ms}ms"));
+            default:
+                return ("unknown", v.ToString() ?? string.Empty);
+        }
+    }
+}
