@@ -57,9 +57,9 @@ public static class CedarAuthorizer
     {
         var store = s.Store;
         var r = s.Request;
-        if (!Evaluator.ScopeMatches(p.Principal, r.Principal, store)
-            || !Evaluator.ScopeMatches(p.Action, r.Action, store)
-            || !Evaluator.ScopeMatches(p.Resource, r.Resource, store))
+        if (!Evaluator.ScopeMatches(p.Action, r.Action, s.ActionAncestors)
+            || !Evaluator.ScopeMatches(p.Principal, r.Principal, s.PrincipalAncestors)
+            || !Evaluator.ScopeMatches(p.Resource, r.Resource, s.ResourceAncestors))
         {
             return true;
         }
@@ -113,6 +113,9 @@ public static class CedarAuthorizer
     {
         public readonly AuthorizationRequest Request = request;
         public readonly EntityStore Store = store;
+        public readonly System.Collections.Frozen.FrozenSet<EntityUid> PrincipalAncestors = store.AncestorSet(request.Principal);
+        public readonly System.Collections.Frozen.FrozenSet<EntityUid> ActionAncestors = store.AncestorSet(request.Action);
+        public readonly System.Collections.Frozen.FrozenSet<EntityUid> ResourceAncestors = store.AncestorSet(request.Resource);
         public Evaluator? Evaluator;
         public CedarPolicy? Permit;
         public List<CedarPolicy>? MorePermits;

@@ -48,6 +48,9 @@ public sealed class EntityStore
     public IReadOnlySet<EntityUid> AncestorsOf(EntityUid uid) =>
         _entities.TryGetValue(uid, out var e) ? e.Ancestors : FrozenSet<EntityUid>.Empty;
 
+    internal FrozenSet<EntityUid> AncestorSet(EntityUid uid) =>
+        _entities.TryGetValue(uid, out var e) ? e.Ancestors : FrozenSet<EntityUid>.Empty;
+
     internal bool TryGet(EntityUid uid, out EntityData data) => _entities.TryGetValue(uid, out data!);
 
     /// <summary>Cedar's <c>in</c>: equal, or an ancestor through the hierarchy.</summary>

@@ -102,10 +102,11 @@ public sealed class AuthorizerTests
     [Theory]
     [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {}, \"parents\": [{\"type\": \"A\", \"id\": \"2\"}]}, {\"uid\": {\"type\": \"A\", \"id\": \"2\"}, \"attrs\": {}, \"parents\": [{\"type\": \"A\", \"id\": \"1\"}]}]", "cycle")]
     [InlineData("{}", "array")]
-    [InlineData("[{\"attrs\": {}}]", "uid")]
-    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": 1.5}}]", "64-bit integer")]
-    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": {\"__extn\": {\"fn\": \"nope\", \"arg\": \"1\"}}}}]", "unknown extension")]
-    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"bogus\": 1}]", "unknown field")]
+    [InlineData("[{\"attrs\": {}, \"parents\": []}]", "uid")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"parents\": []}]", "missing field `attrs`")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": null}, \"parents\": []}]", "nulls")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": 1.5}, \"parents\": []}]", "64-bit integer")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": {\"__extn\": {\"fn\": \"nope\", \"arg\": \"1\"}}}, \"parents\": []}]", "unknown extension")]
     public void Entities_Malformed_AreRejectedWithTypedError(string json, string fragment)
     {
         var ex = Assert.Throws<CedarJsonException>(() => EntityStore.FromJson(json));

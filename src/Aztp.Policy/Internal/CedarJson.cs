@@ -22,6 +22,8 @@ internal static class CedarJson
                 return LongValue.Of(l);
             case JsonValueKind.String:
                 return new StringValue(e.GetString()!);
+            case JsonValueKind.Null:
+                throw new CedarJsonException($"{where}: JSON nulls are not allowed in Cedar");
             case JsonValueKind.Array:
                 {
                     var set = new HashSet<Value>();
@@ -43,6 +45,10 @@ internal static class CedarJson
                         if (key == "__extn")
                         {
                             return ParseExtn(inner, where);
+                        }
+                        if (key == "__expr")
+                        {
+                            throw new CedarJsonException($"{where}: the `__expr` escape is no longer supported");
                         }
                     }
                     var dict = new Dictionary<string, Value>(StringComparer.Ordinal);
@@ -80,10 +86,25 @@ internal static class CedarJson
     private static Value ParseExtn(JsonElement e, string where)
     {
         if (e.ValueKind != JsonValueKind.Object
-            || !e.TryGetProperty("fn", out var fn) || fn.ValueKind != JsonValueKind.String
-            || !e.TryGetProperty("arg", out var arg))
+            || !e.TryGetProperty("fn", out var fn) || fn.ValueKind != JsonValueKind.String)
         {
             throw new CedarJsonException($"{where}: `__extn` needs {{\"fn\": name, \"arg\": value}}");
+        }
+        var args = new List<Value>();
+        if (e.TryGetProperty("arg", out var arg))
+        {
+            args.Add(ParseValue(arg, where));
+        }
+        else if (e.TryGetProperty("args", out var argList) && argList.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var a in argList.EnumerateArray())
+            {
+                args.Add(ParseValue(a, where));
+            }
+        }
+        else
+        {
+            throw new CedarJsonException($"{where}: `__extn` needs {{\"fn\": name, \"arg\": value}} or {{\"fn\": name, \"args\": [values]}}");
         }
         var name = fn.GetString()!;
         var fnName = name;
@@ -93,7 +114,7 @@ internal static class CedarJson
         }
         try
         {
-            return Extensions.Call(fnName, [ParseValue(arg, where)]);
+            return Extensions.Call(fnName, args.ToArray());
         }
         catch (EvaluationException ex)
         {
@@ -217,12 +238,17 @@ internal static class CedarJson
                             break;
                         }
                     default:
-                        throw new CedarJsonException($"{where}: unknown field `{p.Name}`");
+                        // Cedar ignores fields it does not know.
+                        break;
                 }
             }
             if (uid is null)
             {
-                throw new CedarJsonException($"{where}: missing `uid`");
+                throw new CedarJsonException($"{where}: missing field `uid`");
+            }
+            if (!item.TryGetProperty("attrs", out _) || !item.TryGetProperty("parents", out _))
+            {
+                throw new CedarJsonException($"{where}: missing field `{(item.TryGetProperty("attrs", out _) ? "parents" : "attrs")}`");
             }
             var data = new EntityData(uid, attrs, tags, parents);
             // Cedar accepts an exact repeat of an entity and rejects a conflicting one.

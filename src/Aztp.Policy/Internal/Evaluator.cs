@@ -7,7 +7,8 @@ internal sealed class Evaluator(AuthorizationRequest request, EntityStore store)
     private EntityValue? _action;
     private EntityValue? _resource;
 
-    public static bool ScopeMatches(ScopeConstraint c, EntityUid uid, EntityStore store)
+    /// <summary>Scope check with the request entity's ancestors resolved once per request.</summary>
+    public static bool ScopeMatches(ScopeConstraint c, EntityUid uid, System.Collections.Frozen.FrozenSet<EntityUid> ancestors)
     {
         switch (c.Op)
         {
@@ -16,15 +17,16 @@ internal sealed class Evaluator(AuthorizationRequest request, EntityStore store)
             case ScopeOp.Eq:
                 return uid.Equals(c.Entity);
             case ScopeOp.In:
-                return store.IsIn(uid, c.Entity!);
+                return uid.Equals(c.Entity) || (ancestors.Count > 0 && ancestors.Contains(c.Entity!));
             case ScopeOp.Is:
                 return string.Equals(uid.Type, c.EntityType, StringComparison.Ordinal);
             case ScopeOp.IsIn:
-                return string.Equals(uid.Type, c.EntityType, StringComparison.Ordinal) && store.IsIn(uid, c.Entity!);
+                return string.Equals(uid.Type, c.EntityType, StringComparison.Ordinal)
+                    && (uid.Equals(c.Entity) || (ancestors.Count > 0 && ancestors.Contains(c.Entity!)));
             default:
                 foreach (var e in c.Entities!)
                 {
-                    if (store.IsIn(uid, e))
+                    if (uid.Equals(e) || (ancestors.Count > 0 && ancestors.Contains(e)))
                     {
                         return true;
                     }

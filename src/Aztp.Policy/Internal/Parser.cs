@@ -738,7 +738,21 @@ internal sealed class Parser
                     ? $"`{t.Text}` is a method, not a function"
                     : $"`{t.Text}` is not a valid function");
             }
-            return new CallExpr(ExprKind.ExtCall, t.Text, args.ToArray(), new Span(t.Start, end));
+            var span = new Span(t.Start, end);
+            if (args.Count == 1 && args[0] is LiteralExpr { Value: StringValue })
+            {
+                // Constructors with a literal argument are evaluated once here; an invalid literal stays a call so
+                // that it errors at evaluation time, as Cedar does.
+                try
+                {
+                    return new LiteralExpr(Extensions.Call(t.Text, [((LiteralExpr)args[0]).Value]), span);
+                }
+                catch (EvaluationException)
+                {
+                    // Falls through to a runtime call.
+                }
+            }
+            return new CallExpr(ExprKind.ExtCall, t.Text, args.ToArray(), span);
         }
         if (Peek().Kind != Tok.DoubleColon)
         {

@@ -126,6 +126,27 @@ public static class HandCases
             new JsonObject { ["uid"] = u.DeepClone(), ["attrs"] = new JsonObject { ["x"] = 1.5 }, ["parents"] = new JsonArray() }), StandardRequest());
         yield return CorpusGenerator.MakeCase("bad-extn", permitAll, new JsonArray(
             new JsonObject { ["uid"] = u.DeepClone(), ["attrs"] = new JsonObject { ["x"] = new JsonObject { ["__extn"] = new JsonObject { ["fn"] = "nope", ["arg"] = "1" } } }, ["parents"] = new JsonArray() }), StandardRequest());
+        var uidOnly = new JsonObject { ["type"] = "User", ["id"] = "alice" };
+        var variants = new (string Name, JsonObject Entity)[]
+        {
+            ("no-attrs", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["parents"] = new JsonArray() }),
+            ("no-parents", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject() }),
+            ("extra-field", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject { ["x"] = 1 }, ["parents"] = new JsonArray(), ["foo"] = 1 }),
+            ("null-attr", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject { ["x"] = null }, ["parents"] = new JsonArray() }),
+            ("extn-args", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject { ["x"] = new JsonObject { ["__extn"] = new JsonObject { ["fn"] = "decimal", ["args"] = new JsonArray("1.5") } } }, ["parents"] = new JsonArray() }),
+            ("expr-escape", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject { ["x"] = new JsonObject { ["__expr"] = "1" } }, ["parents"] = new JsonArray() }),
+            ("bad-type-name", new JsonObject { ["uid"] = new JsonObject { ["type"] = "Us er", ["id"] = "a" }, ["attrs"] = new JsonObject(), ["parents"] = new JsonArray() }),
+            ("parent-missing-id", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject(), ["parents"] = new JsonArray(new JsonObject { ["type"] = "G" }) }),
+            ("tags-not-object", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject(), ["parents"] = new JsonArray(), ["tags"] = new JsonArray() }),
+            ("entity-ref-attr", new JsonObject { ["uid"] = uidOnly.DeepClone(), ["attrs"] = new JsonObject { ["x"] = new JsonObject { ["__entity"] = new JsonObject { ["type"] = "User", ["id"] = "alice" }, ["z"] = 1 } }, ["parents"] = new JsonArray() }),
+        };
+        foreach (var (name, entity) in variants)
+        {
+            yield return CorpusGenerator.MakeCase("entities-" + name, "permit(principal, action, resource) when { principal has x && principal.x == principal.x };", new JsonArray(entity), StandardRequest());
+        }
+        var nullCtx = StandardRequest();
+        nullCtx["context"] = new JsonObject { ["y"] = null };
+        yield return CorpusGenerator.MakeCase("context-null", permitAll, new JsonArray(), nullCtx);
         var badCtx = StandardRequest();
         badCtx["context"] = new JsonArray(1);
         yield return CorpusGenerator.MakeCase("context-not-record", permitAll, new JsonArray(), badCtx);
