@@ -413,6 +413,86 @@ public sealed class CorpusGenerator(int seed)
         return MakeCase(id, policies.ToString(), Entities(), Request());
     }
 
+    /// <summary>
+    /// A case over a random entity DAG (users, groups, action groups, folders) with scope-heavy policies: exercises
+    /// transitive <c>in</c>, <c>is</c>, action sets and the scope index, including entities missing from the store.
+    /// </summary>
+    public string HierarchyCase(string id)
+    {
+        string[] types = ["User", "Group", "Action", "Folder"];
+        var names = new List<(string Type, string Id)>();
+        foreach (var t in types)
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                names.Add((t, $"{t.ToLowerInvariant()}{i}"));
+            }
+        }
+        JsonObject Uid((string Type, string Id) n) => new() { ["type"] = n.Type, ["id"] = n.Id };
+        var entities = new JsonArray();
+        for (var i = 0; i < names.Count; i++)
+        {
+            if (Chance(15))
+            {
+                continue; // not in the store
+            }
+            var parents = new JsonArray();
+            // Parents only point "forward" in the list, so the graph is acyclic.
+            for (var j = i + 1; j < names.Count; j++)
+            {
+                var sameKind = (names[i].Type == "Action") == (names[j].Type == "Action");
+                if (sameKind && Chance(18))
+                {
+                    parents.Add(Uid(names[j]));
+                }
+            }
+            entities.Add(new JsonObject { ["uid"] = Uid(names[i]), ["attrs"] = new JsonObject { ["n"] = i }, ["parents"] = parents });
+        }
+        string Ref(string type) => $"{type}::\"{type.ToLowerInvariant()}{_rng.Next(5)}\"";
+        string NonAction() => Ref(Pick(new[] { "User", "Group", "Folder" }));
+        string PrincipalOrResource(string v) => _rng.Next(6) switch
+        {
+            0 => v,
+            1 => $"{v} == {NonAction()}",
+            2 => $"{v} in {NonAction()}",
+            3 => $"{v} is {Pick(new[] { "User", "Group", "Folder" })}",
+            4 => $"{v} is {Pick(new[] { "User", "Group", "Folder" })} in {NonAction()}",
+            _ => $"{v} in {Ref("Group")}",
+        };
+        string ActionScope() => _rng.Next(5) switch
+        {
+            0 => "action",
+            1 => $"action == {Ref("Action")}",
+            2 => $"action in {Ref("Action")}",
+            3 => $"action in [{Ref("Action")}, {Ref("Action")}]",
+            _ => $"action in [{Ref("Action")}]",
+        };
+        var policies = new StringBuilder();
+        var count = _rng.Next(1, 12);
+        for (var i = 0; i < count; i++)
+        {
+            policies.Append(Chance(75) ? "permit" : "forbid").Append('(').Append(PrincipalOrResource("principal")).Append(", ")
+                .Append(ActionScope()).Append(", ").Append(PrincipalOrResource("resource")).Append(')');
+            if (Chance(30))
+            {
+                policies.Append(" when { ").Append(Pick(new[]
+                {
+                    "principal has n", "principal.n > 3", $"principal in {NonAction()}", $"resource in [{NonAction()}, {NonAction()}]",
+                    $"action in {Ref("Action")}", "principal.n < resource.n", $"{NonAction()} in principal",
+                })).Append(" }");
+            }
+            policies.Append(";\n");
+        }
+        var request = new JsonObject
+        {
+            ["principal"] = NonAction(),
+            ["action"] = Ref("Action"),
+            ["resource"] = NonAction(),
+            ["context"] = new JsonObject(),
+        };
+        return MakeCase(id, policies.ToString(), entities, request);
+    }
+
     public JsonObject Request()
     {
         string principal = _rng.Next(10) switch

@@ -22,6 +22,10 @@ public sealed class DifferentialTests
         {
             cases.Add(gen.Case($"gen-{i}"));
         }
+        for (var i = 0; i < count / 3; i++)
+        {
+            cases.Add(gen.HierarchyCase($"tree-{i}"));
+        }
         return cases;
     }
 
@@ -62,7 +66,7 @@ public sealed class DifferentialTests
         }
         Assert.True(mismatchCount == 0, $"{mismatchCount} of {cases.Count} cases disagree:\n{mismatches}");
         // The corpus must exercise every outcome, or the comparison proves little.
-        Assert.True(allow > cases.Count / 10 && deny > cases.Count / 10 && failure > 10 && withErrors > cases.Count / 10,
+        Assert.True(allow > cases.Count / 20 && deny > cases.Count / 10 && failure > 10 && withErrors > cases.Count / 20,
             $"corpus is unbalanced: {allow} allow, {deny} deny, {failure} failure, {withErrors} with errors");
     }
 
