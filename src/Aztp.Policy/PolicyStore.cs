@@ -16,6 +16,7 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
     private readonly SecurityMonitor? _monitor;
     private readonly bool _emitEvaluated;
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private readonly Lock _pendingGate = new();
     private readonly CancellationTokenSource _shutdown = new();
     private FileSystemWatcher? _watcher;
     private Timer? _debounce;
@@ -249,7 +250,7 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         {
             return;
         }
-        lock (_reloadGate)
+        lock (_pendingGate)
         {
             _pendingReload = _pendingReload.ContinueWith(
                 _ => ReloadAsync(_shutdown.Token),
@@ -277,7 +278,7 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         }
         await _shutdown.CancelAsync().ConfigureAwait(false);
         Task pending;
-        lock (_reloadGate)
+        lock (_pendingGate)
         {
             pending = _pendingReload;
         }

@@ -63,7 +63,7 @@ public class PolicyBenchmarks
     [Benchmark]
     public bool DecideRbac() => CedarAuthorizer.Authorize(_policies, _entities, _rbacAllowed).IsAllowed;
 
-    internal sealed record Workload(string PolicyText, string EntitiesJson, JsonArray Requests)
+    public sealed record Workload(string PolicyText, string EntitiesJson, JsonArray Requests)
     {
         private const string Domain = "spiffe://company.org/agent/";
 
