@@ -60,6 +60,7 @@ public sealed class PostgresServer : IAsyncLifetime
             Username = "postgres",
             Database = "postgres",
             Timeout = 5,
+            Pooling = false,
         }.ConnectionString;
     }
 

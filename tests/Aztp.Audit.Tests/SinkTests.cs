@@ -21,6 +21,11 @@ public sealed class SinkTests
     internal static async Task AssertRoundTripAsync(string location, List<SecurityEvent> events)
     {
         await using var reader = await AuditStore.OpenReaderAsync(location);
+        await AssertRoundTripAsync(reader, events);
+    }
+
+    internal static async Task AssertRoundTripAsync(IAuditReader reader, List<SecurityEvent> events)
+    {
         var payloads = new List<string>();
         await foreach (var record in reader.ReadAllAsync())
         {
