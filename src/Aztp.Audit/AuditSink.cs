@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using Aztp.Core;
 
 namespace Aztp.Audit;
@@ -13,6 +15,8 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
 {
     private readonly AuditSinkOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _json = new(1024);
+    private Utf8JsonWriter? _jsonWriter;
     private ITimer? _timer;
     private long _lastSeq;
     private string _lastHash = AuditChain.GenesisHash;
@@ -75,7 +79,7 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             var now = _options.TimeProvider.GetUtcNow();
             foreach (var evt in batch)
             {
-                var payload = SecurityEventJson.SerializeToUtf8Bytes(evt);
+                var payload = Serialize(evt);
                 var hash = AuditChain.ComputeHash(prev, payload);
                 records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
                 prev = hash;
@@ -148,6 +152,10 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             finally
             {
                 await CloseStoreAsync().ConfigureAwait(false);
+                if (_jsonWriter is not null)
+                {
+                    await _jsonWriter.DisposeAsync().ConfigureAwait(false);
+                }
             }
         }
         finally
@@ -221,6 +229,23 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
         _unsealed = unsealed;
         _lastCheckpointAt = checkpointAt;
         CheckpointsWritten += checkpoints;
+    }
+
+    // One reused writer instead of one per event: the canonical bytes are the same (SecurityEventJson.Write).
+    private byte[] Serialize(SecurityEvent evt)
+    {
+        _json.ResetWrittenCount();
+        if (_jsonWriter is null)
+        {
+            _jsonWriter = new Utf8JsonWriter(_json, SecurityEventJson.WriterOptions);
+        }
+        else
+        {
+            _jsonWriter.Reset(_json);
+        }
+        SecurityEventJson.Write(_jsonWriter, evt);
+        _jsonWriter.Flush();
+        return _json.WrittenSpan.ToArray();
     }
 
     private AuditRecord MakeCheckpoint(long coveredSeq, string coveredHash, DateTimeOffset now)

@@ -11,17 +11,27 @@ internal static class JsonlFormat
 {
     public static void WriteLine(IBufferWriter<byte> output, AuditRecord record)
     {
-        using (var writer = new Utf8JsonWriter(output, Core.SecurityEventJson.WriterOptions))
-        {
-            writer.WriteStartObject();
-            writer.WriteNumber("seq"u8, record.Seq);
-            writer.WriteString("prevHash"u8, record.PrevHash);
-            writer.WriteString("hash"u8, record.Hash);
-            writer.WritePropertyName(record.Kind == AuditRecordKind.Event ? "event"u8 : "checkpoint"u8);
-            writer.WriteRawValue(record.Payload.Span, skipInputValidation: true);
-            writer.WriteEndObject();
-        }
-        output.Write("\n"u8);
+        // Every field but the payload is digits or hex, which JSON never escapes: write the bytes directly.
+        var payload = record.Payload.Span;
+        var span = output.GetSpan(payload.Length + 200);
+        var n = 0;
+        n += Copy("{\"seq\":"u8, span[n..]);
+        record.Seq.TryFormat(span[n..], out var digits, default, System.Globalization.CultureInfo.InvariantCulture);
+        n += digits;
+        n += Copy(",\"prevHash\":\""u8, span[n..]);
+        n += System.Text.Encoding.ASCII.GetBytes(record.PrevHash, span[n..]);
+        n += Copy("\",\"hash\":\""u8, span[n..]);
+        n += System.Text.Encoding.ASCII.GetBytes(record.Hash, span[n..]);
+        n += Copy(record.Kind == AuditRecordKind.Event ? "\",\"event\":"u8 : "\",\"checkpoint\":"u8, span[n..]);
+        n += Copy(payload, span[n..]);
+        n += Copy("}\n"u8, span[n..]);
+        output.Advance(n);
+    }
+
+    private static int Copy(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        source.CopyTo(destination);
+        return source.Length;
     }
 
     /// <summary>Parses one line (without its newline).</summary>
