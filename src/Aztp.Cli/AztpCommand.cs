@@ -12,6 +12,7 @@ internal static class AztpCommand
         // Areas register here, one line each, e.g. KeysCommands.Add(root, stdout, stderr);
         IdentityCommands.Add(root, stdout, stderr);
         PolicyCommands.Add(root, stdout, stderr);
+        AuditCommands.Add(root, stdout, stderr);
         _ = stdout;
         _ = stderr;
         return root;
