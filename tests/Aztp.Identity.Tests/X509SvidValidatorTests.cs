@@ -42,6 +42,9 @@ public sealed class X509SvidValidatorTests : IDisposable
         using var leaf = TestPki.Leaf(intermediate, Id);
         var result = Validator().Validate([leaf, intermediate]);
         Assert.True(result.IsValid, result.ToString());
+        // The caller's certificates stay usable: the validator disposes only what X509Chain created.
+        Assert.True(Validator().Validate([leaf, intermediate]).IsValid);
+        Assert.NotEmpty(intermediate.RawData);
         Assert.Equal(X509SvidFailure.Untrusted, Validator().Validate(leaf).Failure);
     }
 
