@@ -187,6 +187,16 @@ public sealed class X509SvidValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Validate_TooManyIntermediates_IsRefusedBeforePathBuilding()
+    {
+        using var intermediate = TestPki.Intermediate(_root, Td);
+        using var leaf = TestPki.Leaf(intermediate, Id);
+        var chain = new List<X509Certificate2> { leaf };
+        chain.AddRange(Enumerable.Repeat(intermediate, X509SvidValidator.MaxIntermediates + 1));
+        Assert.Equal(X509SvidFailure.Untrusted, Validator().Validate(chain).Failure);
+    }
+
+    [Fact]
     public void Validate_NoCertificate_IsTyped()
     {
         Assert.Equal(X509SvidFailure.NoCertificate, Validator().Validate((X509Certificate2?)null).Failure);
