@@ -96,6 +96,7 @@ public sealed class OpaPolicyEngineTests
             ["ip"] = System.Net.IPAddress.Parse("10.1.2.3"),
         }));
 
+    // Generous timeouts: the machine running the tests may be loaded; only the slow path uses a short one.
     private static OpaOptions Options(FakeOpaServer opa, string path, int cacheSize = 0) => new()
     {
         BaseAddress = opa.BaseAddress,
