@@ -1,0 +1,90 @@
+using System.Security.Cryptography.X509Certificates;
+using Aztp.Audit;
+using Aztp.Core;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Engines;
+
+namespace Aztp.Benchmarks.Audit;
+
+/// <summary>
+/// Sustained events per second into each sink with chaining and signed checkpoints (every 1,000 events) on.
+/// One operation = 10 batches of 1,024 events; the reported time is per event (OperationsPerInvoke).
+/// </summary>
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 8)]
+[MemoryDiagnoser]
+public class AuditSinkBenchmarks
+{
+    private List<SecurityEvent[]> _batches = null!;
+    private string _dir = null!;
+    private X509Certificate2 _ca = null!;
+    private AuditSigner _signer = null!;
+    private JsonlAuditSink _jsonl = null!;
+    private SqliteAuditSink _sqlite = null!;
+    private PostgresAuditSink? _postgres;
+    private BenchPostgres? _server;
+
+    [GlobalSetup]
+    public async Task Setup()
+    {
+        _batches = AuditBenchSupport.MakeBatches();
+        _dir = AuditBenchSupport.TempDir();
+        (_ca, _signer) = AuditBenchSupport.MakeSigner();
+        _jsonl = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = Path.Combine(_dir, "a.jsonl"), Signer = _signer });
+        _sqlite = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = Path.Combine(_dir, "a.db"), Signer = _signer });
+        if (Directory.Exists("/usr/lib/postgresql"))
+        {
+            _server = new BenchPostgres();
+            _postgres = await PostgresAuditSink.OpenAsync(new PostgresAuditSinkOptions
+            {
+                ConnectionString = _server.ConnectionString, Signer = _signer, SpillPath = Path.Combine(_dir, "spill.jsonl"),
+            });
+        }
+    }
+
+    [GlobalCleanup]
+    public async Task Cleanup()
+    {
+        await _jsonl.DisposeAsync();
+        await _sqlite.DisposeAsync();
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+        _server?.Dispose();
+        _signer.Dispose();
+        _ca.Dispose();
+        Directory.Delete(_dir, true);
+    }
+
+    [Benchmark(OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "JSONL (fsync per batch)")]
+    public async Task Jsonl()
+    {
+        foreach (var batch in _batches)
+        {
+            await _jsonl.HandleBatchAsync(batch, CancellationToken.None);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "SQLite (WAL, synchronous=FULL)")]
+    public async Task Sqlite()
+    {
+        foreach (var batch in _batches)
+        {
+            await _sqlite.HandleBatchAsync(batch, CancellationToken.None);
+        }
+    }
+
+    [Benchmark(OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "PostgreSQL (binary COPY, until stored)")]
+    public async Task Postgres()
+    {
+        if (_postgres is null)
+        {
+            throw new InvalidOperationException("PostgreSQL server binaries are not installed.");
+        }
+        foreach (var batch in _batches)
+        {
+            await _postgres.HandleBatchAsync(batch, CancellationToken.None);
+        }
+        await _postgres.FlushAsync();
+    }
+}

@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Text.Json;
+using Aztp.Core;
+
+namespace Aztp.Audit;
+
+/// <summary>
+/// A durable, hash-chained audit sink. Plug it into a <see cref="SecurityMonitor"/> as a handler: each batch becomes
+/// consecutive chain records (<c>seq</c>, <c>prevHash</c>, <c>hash</c>), written in one store operation, followed by a
+/// signed checkpoint every <see cref="AuditSinkOptions.CheckpointEvery"/> events or
+/// <see cref="AuditSinkOptions.CheckpointInterval"/>, and at <see cref="DisposeAsync"/>. A sink opened on an existing store
+/// continues its chain.
+/// </summary>
+public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
+{
+    private readonly AuditSinkOptions _options;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _json = new(1024);
+    private Utf8JsonWriter? _jsonWriter;
+    private ITimer? _timer;
+    private long _lastSeq;
+    private string _lastHash = AuditChain.GenesisHash;
+    private long _unsealed;
+    private DateTimeOffset _lastCheckpointAt;
+    private bool _needsResync = true;
+    private int _disposed;
+
+    private protected AuditSink(AuditSinkOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+    }
+
+    /// <inheritdoc/>
+    public abstract string Name { get; }
+
+    /// <inheritdoc/>
+    public int MaxBatchSize => _options.MaxBatchSize;
+
+    /// <summary>The seq of the last record written (0 for an empty store).</summary>
+    public long LastSeq => Volatile.Read(ref _lastSeq);
+
+    /// <summary>The hash of the last record written (<see cref="AuditChain.GenesisHash"/> for an empty store).</summary>
+    public string LastHash => Volatile.Read(ref _lastHash);
+
+    /// <summary>Number of checkpoints this sink instance has written.</summary>
+    public long CheckpointsWritten { get; private set; }
+
+    /// <summary>The sink's settings.</summary>
+    protected AuditSinkOptions Options => _options;
+
+    /// <inheritdoc/>
+    public ValueTask HandleAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(securityEvent);
+        return HandleBatchAsync([securityEvent], cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask HandleBatchAsync(IReadOnlyList<SecurityEvent> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ResyncIfNeededAsync(cancellationToken).ConfigureAwait(false);
+            var records = new List<AuditRecord>(batch.Count + 1);
+            var seq = _lastSeq;
+            var prev = _lastHash;
+            var unsealed = _unsealed;
+            var checkpointAt = _lastCheckpointAt;
+            var checkpoints = 0;
+            var now = _options.TimeProvider.GetUtcNow();
+            foreach (var evt in batch)
+            {
+                var payload = Serialize(evt);
+                var hash = AuditChain.ComputeHash(prev, payload);
+                records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
+                prev = hash;
+                unsealed++;
+                if (_options.Signer is not null && unsealed >= _options.CheckpointEvery)
+                {
+                    var cp = MakeCheckpoint(seq, prev, now);
+                    records.Add(cp);
+                    seq = cp.Seq;
+                    prev = cp.Hash;
+                    unsealed = 0;
+                    checkpointAt = now;
+                    checkpoints++;
+                }
+            }
+            if (_options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
+                && now - checkpointAt >= _options.CheckpointInterval)
+            {
+                var cp = MakeCheckpoint(seq, prev, now);
+                records.Add(cp);
+                seq = cp.Seq;
+                prev = cp.Hash;
+                unsealed = 0;
+                checkpointAt = now;
+                checkpoints++;
+            }
+            await WriteAsync(records).ConfigureAwait(false);
+            Commit(seq, prev, unsealed, checkpointAt, checkpoints);
+            await AfterWriteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Writes a checkpoint now if any record is not yet covered by one (no-op without a signer).</summary>
+    public async Task SealAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SealLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Writes a final checkpoint (when a signer is set and records are unsealed) and closes the store.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync().ConfigureAwait(false);
+        }
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            try
+            {
+                await SealLockedAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                await CloseStoreAsync().ConfigureAwait(false);
+                if (_jsonWriter is not null)
+                {
+                    await _jsonWriter.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Reads the tail of the store so the chain continues, and starts the checkpoint timer.</summary>
+    private protected async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await ResyncIfNeededAsync(cancellationToken).ConfigureAwait(false);
+        if (_options.Signer is not null && _options.CheckpointInterval != Timeout.InfiniteTimeSpan)
+        {
+            _timer = _options.TimeProvider.CreateTimer(static state => _ = ((AuditSink)state!).OnTimerAsync(), this,
+                _options.CheckpointInterval, _options.CheckpointInterval);
+        }
+    }
+
+    /// <summary>The last record of the store, or null when it is empty.</summary>
+    private protected abstract ValueTask<AuditRecord?> ReadLastRecordAsync(CancellationToken cancellationToken);
+
+    /// <summary>Appends consecutive records in one store operation; all or none become durable.</summary>
+    private protected abstract ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>Called under the sink's lock after each successful write (rotation hook).</summary>
+    private protected virtual ValueTask AfterWriteAsync() => ValueTask.CompletedTask;
+
+    /// <summary>Closes the store.</summary>
+    private protected abstract ValueTask CloseStoreAsync();
+
+    /// <summary>Writes a checkpoint under the lock; returns it, or null when nothing needed sealing or there is no signer.</summary>
+    private protected async ValueTask<AuditRecord?> SealLockedAsync(CancellationToken cancellationToken)
+    {
+        if (_options.Signer is null)
+        {
+            return null;
+        }
+        await ResyncIfNeededAsync(cancellationToken).ConfigureAwait(false);
+        if (_unsealed == 0 || _lastSeq == 0)
+        {
+            return null;
+        }
+        var now = _options.TimeProvider.GetUtcNow();
+        var cp = MakeCheckpoint(_lastSeq, _lastHash, now);
+        await WriteAsync([cp]).ConfigureAwait(false);
+        Commit(cp.Seq, cp.Hash, 0, now, 1);
+        return cp;
+    }
+
+    private async ValueTask WriteAsync(IReadOnlyList<AuditRecord> records)
+    {
+        try
+        {
+            // Not cancellable: a half-written batch would break the chain; the store write is bounded.
+            await AppendAsync(records, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch
+        {
+            // The store's tail is now uncertain: read it again before the next write.
+            _needsResync = true;
+            throw;
+        }
+    }
+
+    private void Commit(long seq, string hash, long unsealed, DateTimeOffset checkpointAt, int checkpoints)
+    {
+        Volatile.Write(ref _lastSeq, seq);
+        Volatile.Write(ref _lastHash, hash);
+        _unsealed = unsealed;
+        _lastCheckpointAt = checkpointAt;
+        CheckpointsWritten += checkpoints;
+    }
+
+    // One reused writer instead of one per event: the canonical bytes are the same (SecurityEventJson.Write).
+    private byte[] Serialize(SecurityEvent evt)
+    {
+        _json.ResetWrittenCount();
+        if (_jsonWriter is null)
+        {
+            _jsonWriter = new Utf8JsonWriter(_json, SecurityEventJson.WriterOptions);
+        }
+        else
+        {
+            _jsonWriter.Reset(_json);
+        }
+        SecurityEventJson.Write(_jsonWriter, evt);
+        _jsonWriter.Flush();
+        return _json.WrittenSpan.ToArray();
+    }
+
+    private AuditRecord MakeCheckpoint(long coveredSeq, string coveredHash, DateTimeOffset now)
+    {
+        var checkpoint = AuditCheckpoint.Create(_options.Signer!, coveredSeq, coveredHash, now, _options.AgentId);
+        var payload = checkpoint.ToJsonBytes();
+        return new AuditRecord(coveredSeq + 1, coveredHash, AuditChain.ComputeHash(coveredHash, payload), AuditRecordKind.Checkpoint, payload) { SourceCheckpoint = checkpoint };
+    }
+
+    private async ValueTask ResyncIfNeededAsync(CancellationToken cancellationToken)
+    {
+        if (!_needsResync)
+        {
+            return;
+        }
+        var last = await ReadLastRecordAsync(cancellationToken).ConfigureAwait(false);
+        if (last is null)
+        {
+            Commit(0, AuditChain.GenesisHash, 0, _options.TimeProvider.GetUtcNow(), 0);
+        }
+        else
+        {
+            Commit(last.Seq, last.Hash, last.Kind == AuditRecordKind.Checkpoint ? 0 : 1, _options.TimeProvider.GetUtcNow(), 0);
+        }
+        _needsResync = false;
+    }
+
+    private async Task OnTimerAsync()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || !await _gate.WaitAsync(0).ConfigureAwait(false))
+        {
+            return;
+        }
+        try
+        {
+            if (_options.TimeProvider.GetUtcNow() - _lastCheckpointAt >= _options.CheckpointInterval)
+            {
+                await SealLockedAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or System.Data.Common.DbException or UnauthorizedAccessException)
+        {
+            // The next batch resynchronizes and retries; a failing store surfaces there as a handler failure.
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+
+namespace Aztp.Audit.Internal;
+
+/// <summary>Reads a JSONL audit file line by line as records, in file order.</summary>
+internal static class JsonlLines
+{
+    public static async IAsyncEnumerable<AuditRecord> ReadAsync(string path, long startOffset, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+                Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 0,
+                Options = FileOptions.SequentialScan | FileOptions.Asynchronous,
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new AuditStoreException($"Cannot open audit file '{path}': {ex.Message}", ex);
+        }
+        Stream source = stream;
+        if (path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase))
+        {
+            source = new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionMode.Decompress);
+        }
+        else
+        {
+            stream.Seek(startOffset, SeekOrigin.Begin);
+        }
+        await using (source.ConfigureAwait(false))
+        {
+            var buffer = new byte[1 << 20];
+            int filled = 0;
+            long lineNumber = 0;
+            while (true)
+            {
+                if (filled == buffer.Length)
+                {
+                    Array.Resize(ref buffer, buffer.Length * 2);
+                }
+                var read = await source.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    if (filled > 0)
+                    {
+                        throw new AuditStoreException($"Line {lineNumber + 1} is incomplete: the file ends in the middle of a record.", lineNumber + 1, tornTail: true);
+                    }
+                    yield break;
+                }
+                filled += read;
+                var start = 0;
+                while (true)
+                {
+                    var nl = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
+                    if (nl < 0)
+                    {
+                        break;
+                    }
+                    lineNumber++;
+                    var record = JsonlFormat.ParseLine(buffer.AsSpan(start, nl), lineNumber);
+                    start += nl + 1;
+                    yield return record;
+                }
+                if (start > 0)
+                {
+                    Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+                    filled -= start;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The last complete line of the file and the length of the file up to the end of it (a torn final line, from a write
+    /// cut short, lies beyond that length). Null record for a file with no complete line.
+    /// </summary>
+    public static (AuditRecord? Last, long CompleteLength) ReadTail(FileStream stream)
+    {
+        var length = stream.Length;
+        if (length == 0)
+        {
+            return (null, 0);
+        }
+        var chunk = 64 * 1024;
+        while (true)
+        {
+            var from = Math.Max(0, length - chunk);
+            var size = (int)(length - from);
+            var buffer = new byte[size];
+            stream.Seek(from, SeekOrigin.Begin);
+            stream.ReadExactly(buffer);
+            var lastNl = buffer.AsSpan().LastIndexOf((byte)'\n');
+            if (lastNl < 0)
+            {
+                if (from == 0)
+                {
+                    return (null, 0);
+                }
+                chunk *= 2;
+                continue;
+            }
+            var prevNl = buffer.AsSpan(0, lastNl).LastIndexOf((byte)'\n');
+            if (prevNl < 0 && from > 0)
+            {
+                chunk *= 2;
+                continue;
+            }
+            var line = buffer.AsSpan(prevNl + 1, lastNl - prevNl - 1);
+            return (JsonlFormat.ParseLine(line, -1), from + lastNl + 1);
+        }
+    }
+}

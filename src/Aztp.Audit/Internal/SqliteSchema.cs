@@ -1,0 +1,77 @@
+using Microsoft.Data.Sqlite;
+
+namespace Aztp.Audit.Internal;
+
+internal static class SqliteSchema
+{
+    public static string Columns => "seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json";
+
+    public static async Task<SqliteConnection> OpenAsync(string path, bool create, CancellationToken cancellationToken)
+    {
+        if (!create && !File.Exists(path))
+        {
+            throw new AuditStoreException($"SQLite audit database '{path}' does not exist.");
+        }
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = create ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
+            Pooling = false,
+        }.ToString();
+        var connection = new SqliteConnection(cs);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecAsync(connection, "PRAGMA busy_timeout=5000;", cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new AuditStoreException($"Cannot open SQLite audit database '{path}': {ex.Message}", ex);
+        }
+    }
+
+    public static async Task CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
+    {
+        await ExecAsync(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")};", cancellationToken).ConfigureAwait(false);
+        await ExecAsync(connection, $"""
+            CREATE TABLE IF NOT EXISTS {table} (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              seq INTEGER NOT NULL,
+              kind TEXT NOT NULL,
+              prev_hash TEXT NOT NULL,
+              hash TEXT NOT NULL,
+              event_id TEXT,
+              ts TEXT NOT NULL,
+              type TEXT,
+              agent TEXT,
+              outcome TEXT,
+              severity TEXT,
+              trace_id TEXT,
+              actor TEXT,
+              json TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq);
+            CREATE INDEX IF NOT EXISTS {table}_ts ON {table}(ts);
+            CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
+            CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);
+            CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity);
+            CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id);
+            CREATE INDEX IF NOT EXISTS {table}_actor ON {table}(actor);
+            """, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task ExecAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public static AuditRecord ReadRecord(SqliteDataReader reader, long position)
+    {
+        var kind = AuditRow.ParseKind(reader.GetString(1), position);
+        return new AuditRecord(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), kind,
+            System.Text.Encoding.UTF8.GetBytes(reader.GetString(4)));
+    }
+}

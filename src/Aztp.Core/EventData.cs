@@ -1,0 +1,228 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Aztp.Core;
+
+/// <summary>
+/// The immutable, type-specific fields of a <see cref="SecurityEvent"/> (<c>action</c>, <c>success</c>, <c>method</c>, …).
+/// Keys are kept in canonical order — <c>action</c>, then <c>success</c>, then the rest in ordinal order — so the same
+/// content always serializes to the same bytes.
+/// </summary>
+public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquatable<EventData>
+{
+    private readonly string[] _keys;
+    private readonly EventValue[] _values;
+
+    private EventData(string[] keys, EventValue[] values)
+    {
+        _keys = keys;
+        _values = values;
+    }
+
+    /// <summary>An object with no fields.</summary>
+    public static EventData Empty { get; } = new([], []);
+
+    /// <summary>Creates data from key/value pairs.</summary>
+    /// <exception cref="ArgumentException">A key is null, empty or repeated.</exception>
+    public static EventData Of(params ReadOnlySpan<KeyValuePair<string, EventValue>> fields)
+    {
+        if (fields.IsEmpty)
+        {
+            return Empty;
+        }
+        var keys = new string[fields.Length];
+        var values = new EventValue[fields.Length];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            ValidateKey(fields[i].Key);
+            keys[i] = fields[i].Key;
+            values[i] = fields[i].Value;
+        }
+        Array.Sort(keys, values, CanonicalKeyComparer.Instance);
+        for (var i = 1; i < keys.Length; i++)
+        {
+            if (string.Equals(keys[i - 1], keys[i], StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"Event data key '{keys[i]}' appears more than once.", nameof(fields));
+            }
+        }
+        return new EventData(keys, values);
+    }
+
+    /// <summary>The value of <c>action</c> (for example <c>verified</c> or <c>evaluated</c>), or <see langword="null"/>.</summary>
+    public string? Action => TryGetValue("action", out var v) ? v.AsString() : null;
+
+    /// <summary>The value of <c>success</c>, or <see langword="null"/> when absent.</summary>
+    public bool? Success => TryGetValue("success", out var v) ? v.AsBoolean() : null;
+
+    /// <inheritdoc/>
+    public int Count => _keys.Length;
+
+    /// <inheritdoc/>
+    public IEnumerable<string> Keys => _keys;
+
+    /// <inheritdoc/>
+    public IEnumerable<EventValue> Values => _values;
+
+    /// <summary>The key at a position in canonical order.</summary>
+    public string KeyAt(int index) => _keys[index];
+
+    /// <summary>The value at a position in canonical order.</summary>
+    public EventValue ValueAt(int index) => _values[index];
+
+    /// <inheritdoc/>
+    public EventValue this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"Event data has no field '{key}'.");
+
+    /// <inheritdoc/>
+    public bool ContainsKey(string key) => IndexOf(key) >= 0;
+
+    /// <inheritdoc/>
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out EventValue value)
+    {
+        var i = IndexOf(key);
+        if (i < 0)
+        {
+            value = default;
+            return false;
+        }
+        value = _values[i];
+        return true;
+    }
+
+    /// <summary>A copy with one field set (added or replaced).</summary>
+    public EventData With(string key, EventValue value)
+    {
+        var builder = ToBuilder();
+        builder[key] = value;
+        return builder.Build();
+    }
+
+    /// <summary>A builder holding this data's fields.</summary>
+    public Builder ToBuilder()
+    {
+        var builder = new Builder();
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            builder[_keys[i]] = _values[i];
+        }
+        return builder;
+    }
+
+    /// <inheritdoc/>
+    public IEnumerator<KeyValuePair<string, EventValue>> GetEnumerator()
+    {
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            yield return new KeyValuePair<string, EventValue>(_keys[i], _values[i]);
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <inheritdoc/>
+    public bool Equals(EventData? other)
+    {
+        if (other is null || other.Count != Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            if (!string.Equals(_keys[i], other._keys[i], StringComparison.Ordinal) || !_values[i].Equals(other._values[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is EventData other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            hash.Add(_keys[i], StringComparer.Ordinal);
+            hash.Add(_values[i]);
+        }
+        return hash.ToHashCode();
+    }
+
+    private int IndexOf(string key)
+    {
+        for (var i = 0; i < _keys.Length; i++)
+        {
+            if (string.Equals(_keys[i], key, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static void ValidateKey(string key)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            throw new ArgumentException("Event data keys must be non-empty strings.", nameof(key));
+        }
+    }
+
+    /// <summary>Collects fields, then builds an immutable <see cref="EventData"/>. Setting a key twice keeps the last value.</summary>
+    public sealed class Builder : IEnumerable<KeyValuePair<string, EventValue>>
+    {
+        private readonly List<KeyValuePair<string, EventValue>> _fields = new(8);
+
+        /// <summary>Sets a field.</summary>
+        public EventValue this[string key]
+        {
+            set
+            {
+                ValidateKey(key);
+                for (var i = 0; i < _fields.Count; i++)
+                {
+                    if (string.Equals(_fields[i].Key, key, StringComparison.Ordinal))
+                    {
+                        _fields[i] = new(key, value);
+                        return;
+                    }
+                }
+                _fields.Add(new(key, value));
+            }
+        }
+
+        /// <summary>Adds a field (collection-initializer support); a repeated key replaces the earlier value.</summary>
+        public void Add(string key, EventValue value) => this[key] = value;
+
+        /// <summary>Builds the immutable data.</summary>
+        public EventData Build() => Of(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_fields));
+
+        /// <inheritdoc/>
+        public IEnumerator<KeyValuePair<string, EventValue>> GetEnumerator() => _fields.GetEnumerator();
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>Orders keys canonically: <c>action</c>, <c>success</c>, then ordinal.</summary>
+    private sealed class CanonicalKeyComparer : IComparer<string>
+    {
+        public static readonly CanonicalKeyComparer Instance = new();
+
+        public int Compare(string? x, string? y)
+        {
+            var rx = Rank(x);
+            var ry = Rank(y);
+            return rx != ry ? rx.CompareTo(ry) : string.CompareOrdinal(x, y);
+        }
+
+        private static int Rank(string? key) => key switch
+        {
+            "action" => 0,
+            "success" => 1,
+            _ => 2,
+        };
+    }
+}

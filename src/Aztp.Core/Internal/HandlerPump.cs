@@ -1,0 +1,219 @@
+using System.Threading.Channels;
+
+namespace Aztp.Core.Internal;
+
+/// <summary>
+/// Delivers events to one handler from its own bounded queue, so a slow handler delays no other handler (until its
+/// queue fills, when backpressure reaches emitters: events are never dropped). Each call is isolated: exceptions and
+/// timeouts are reported to the monitor, never propagated.
+/// </summary>
+internal sealed class HandlerPump
+{
+    private readonly ISecurityEventHandler _handler;
+    private readonly IBatchSecurityEventHandler? _batchHandler;
+    private readonly SecurityMonitor _monitor;
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+    private readonly Channel<Envelope> _queue;
+    private readonly CancellationToken _shutdown;
+    private readonly List<SecurityEvent> _batch;
+    private CancellationTokenSource _callCts;
+    private long _delivered;
+
+    public HandlerPump(ISecurityEventHandler handler, SecurityMonitor monitor, int capacity, TimeSpan timeout, TimeProvider time, CancellationToken shutdown)
+    {
+        _handler = handler;
+        _batchHandler = handler as IBatchSecurityEventHandler;
+        _monitor = monitor;
+        _timeout = timeout;
+        _time = time;
+        _shutdown = shutdown;
+        _batch = new List<SecurityEvent>(_batchHandler is null ? 0 : Math.Clamp(_batchHandler.MaxBatchSize, 1, 65536));
+        _callCts = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        _queue = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        Completion = Task.Run(RunAsync, CancellationToken.None);
+    }
+
+    public string Name => _handler.Name;
+
+    public Task Completion { get; }
+
+    public long Delivered => Interlocked.Read(ref _delivered);
+
+    /// <summary>Events still queued (not yet taken by the handler).</summary>
+    public int Pending => _queue.Reader.CanCount ? _queue.Reader.Count : 0;
+
+    public ValueTask EnqueueAsync(Envelope item, CancellationToken cancellationToken) =>
+        _queue.Writer.TryWrite(item) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(item, cancellationToken);
+
+    public void Complete() => _queue.Writer.TryComplete();
+
+    private async Task RunAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_shutdown).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var item))
+                {
+                    if (item.Marker is { } marker)
+                    {
+                        await FlushBatchAsync().ConfigureAwait(false);
+                        marker.Signal();
+                        continue;
+                    }
+                    if (_batchHandler is null)
+                    {
+                        await InvokeAsync(item.Event!).ConfigureAwait(false);
+                        continue;
+                    }
+                    _batch.Add(item.Event!);
+                    if (_batch.Count >= _batch.Capacity)
+                    {
+                        await FlushBatchAsync().ConfigureAwait(false);
+                    }
+                }
+                await FlushBatchAsync().ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Shutdown timed out; the monitor counts what is left as undelivered.
+        }
+    }
+
+    private ValueTask FlushBatchAsync()
+    {
+        if (_batch.Count == 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+        return InvokeBatchAsync();
+    }
+
+    private async ValueTask InvokeBatchAsync()
+    {
+        ValueTask call;
+        try
+        {
+            call = _batchHandler!.HandleBatchAsync(_batch, _callCts.Token);
+        }
+        catch (Exception ex)
+        {
+            Completed(_batch.Count, _batch[0], ex, timedOut: false);
+            _batch.Clear();
+            return;
+        }
+        if (call.IsCompletedSuccessfully)
+        {
+            Completed(_batch.Count, _batch[0], null, false);
+            _batch.Clear();
+            return;
+        }
+        var first = _batch[0];
+        var count = _batch.Count;
+        var (error, timedOut) = await AwaitWithTimeoutAsync(call).ConfigureAwait(false);
+        Completed(count, first, error, timedOut);
+        _batch.Clear();
+    }
+
+    private ValueTask InvokeAsync(SecurityEvent securityEvent)
+    {
+        ValueTask call;
+        try
+        {
+            call = _handler.HandleAsync(securityEvent, _callCts.Token);
+        }
+        catch (Exception ex)
+        {
+            Completed(1, securityEvent, ex, false);
+            return ValueTask.CompletedTask;
+        }
+        if (call.IsCompletedSuccessfully)
+        {
+            Completed(1, securityEvent, null, false);
+            return ValueTask.CompletedTask;
+        }
+        return SlowAsync(call, securityEvent);
+    }
+
+    private async ValueTask SlowAsync(ValueTask call, SecurityEvent securityEvent)
+    {
+        var (error, timedOut) = await AwaitWithTimeoutAsync(call).ConfigureAwait(false);
+        Completed(1, securityEvent, error, timedOut);
+    }
+
+    private async ValueTask<(Exception? Error, bool TimedOut)> AwaitWithTimeoutAsync(ValueTask call)
+    {
+        var task = call.AsTask();
+        if (_timeout == Timeout.InfiniteTimeSpan)
+        {
+            try
+            {
+                await task.ConfigureAwait(false);
+                return (null, false);
+            }
+            catch (Exception ex)
+            {
+                return (ex, false);
+            }
+        }
+        _callCts.CancelAfter(_timeout);
+        try
+        {
+            await task.WaitAsync(_timeout, _time).ConfigureAwait(false);
+            if (!_callCts.TryReset())
+            {
+                ReplaceCallToken();
+            }
+            return (null, false);
+        }
+        catch (TimeoutException)
+        {
+            // Abandon the call: cancel its token and observe its eventual fault so it is never unobserved.
+            _ = task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            ReplaceCallToken();
+            return (null, true);
+        }
+        catch (OperationCanceledException) when (_callCts.IsCancellationRequested && !_shutdown.IsCancellationRequested)
+        {
+            // The handler honoured the timeout token before WaitAsync noticed: still a timeout.
+            ReplaceCallToken();
+            return (null, true);
+        }
+        catch (Exception ex)
+        {
+            if (!_callCts.TryReset())
+            {
+                ReplaceCallToken();
+            }
+            return (ex, false);
+        }
+    }
+
+    private void ReplaceCallToken()
+    {
+        var old = _callCts;
+        _callCts = CancellationTokenSource.CreateLinkedTokenSource(_shutdown);
+        try
+        {
+            old.Cancel();
+        }
+        finally
+        {
+            old.Dispose();
+        }
+    }
+
+    private void Completed(int count, SecurityEvent first, Exception? error, bool timedOut)
+    {
+        Interlocked.Add(ref _delivered, count);
+        _monitor.OnDelivered(this, count, first, error, timedOut);
+    }
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Aztp.Core.Internal;
+
+namespace Aztp.Core;
+
+/// <summary>
+/// One security event: an identity check, a policy decision, an RPC, a pipeline fault or a lifecycle change.
+/// Immutable once created. Its canonical JSON form (see <see cref="SecurityEventJson"/>) is what the console line prints
+/// and what the audit chain hashes.
+/// </summary>
+[JsonConverter(typeof(SecurityEventJsonConverter))]
+public sealed class SecurityEvent : IEquatable<SecurityEvent>
+{
+    /// <summary>Creates an event with every field given explicitly (used when reading events back from storage).</summary>
+    /// <exception cref="ArgumentException">A required field is missing or malformed.</exception>
+    public SecurityEvent(
+        string id,
+        SecurityEventType type,
+        DateTimeOffset timestamp,
+        string agentId,
+        string? spiffeId,
+        EventSeverity severity,
+        EventOutcome outcome,
+        string? traceId,
+        string? spanId,
+        EventActor? actor,
+        EventData data)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(id);
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        ArgumentNullException.ThrowIfNull(data);
+        if (!Enum.IsDefined(type))
+        {
+            throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown event type.");
+        }
+        if (!Enum.IsDefined(severity))
+        {
+            throw new ArgumentOutOfRangeException(nameof(severity), severity, "Unknown severity.");
+        }
+        if (!Enum.IsDefined(outcome))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome.");
+        }
+        Id = id;
+        Type = type;
+        Timestamp = TruncateToMilliseconds(timestamp);
+        AgentId = agentId;
+        SpiffeId = spiffeId;
+        Severity = severity;
+        Outcome = outcome;
+        TraceId = traceId;
+        SpanId = spanId;
+        Actor = actor;
+        Data = data;
+    }
+
+    /// <summary>
+    /// Creates a new event now: a fresh sortable id, the current UTC time (milliseconds), and the trace and span ids of
+    /// <see cref="Activity.Current"/> when there is one.
+    /// </summary>
+    public static SecurityEvent Create(
+        SecurityEventType type,
+        string agentId,
+        string? spiffeId,
+        EventSeverity severity,
+        EventOutcome outcome,
+        EventData data,
+        EventActor? actor = null,
+        TimeProvider? timeProvider = null)
+    {
+        var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
+        var activity = Activity.Current;
+        string? traceId = null, spanId = null;
+        if (activity is not null && activity.IdFormat == ActivityIdFormat.W3C)
+        {
+            traceId = activity.TraceId.ToHexString();
+            spanId = activity.SpanId.ToHexString();
+        }
+        return new SecurityEvent(EventId.Next(now), type, now, agentId, spiffeId, severity, outcome, traceId, spanId, actor, data);
+    }
+
+    /// <summary>Unique, sortable id: <c>evt_</c> followed by a ULID.</summary>
+    public string Id { get; }
+
+    /// <summary>The event type.</summary>
+    public SecurityEventType Type { get; }
+
+    /// <summary>When the event happened, in UTC with millisecond precision.</summary>
+    public DateTimeOffset Timestamp { get; }
+
+    /// <summary>The name of the agent that emitted the event.</summary>
+    public string AgentId { get; }
+
+    /// <summary>The emitting agent's SPIFFE ID, once its identity is known.</summary>
+    public string? SpiffeId { get; }
+
+    /// <summary>How urgent the event is.</summary>
+    public EventSeverity Severity { get; }
+
+    /// <summary>What happened to the attempted action.</summary>
+    public EventOutcome Outcome { get; }
+
+    /// <summary>The W3C trace id (32 hex digits) the event belongs to, when traced.</summary>
+    public string? TraceId { get; }
+
+    /// <summary>The W3C span id (16 hex digits) current when the event was created.</summary>
+    public string? SpanId { get; }
+
+    /// <summary>Who performed the action, when known.</summary>
+    public EventActor? Actor { get; }
+
+    /// <summary>Type-specific fields; always contains <c>action</c> for events made by Aztp's event factory.</summary>
+    public EventData Data { get; }
+
+    /// <summary>A copy of this event with other data (same id, time and trace); used by redaction.</summary>
+    public SecurityEvent WithData(EventData data) =>
+        new(Id, Type, Timestamp, AgentId, SpiffeId, Severity, Outcome, TraceId, SpanId, Actor, data);
+
+    /// <summary>The canonical JSON of this event.</summary>
+    public override string ToString() => SecurityEventJson.Serialize(this);
+
+    /// <inheritdoc/>
+    public bool Equals(SecurityEvent? other) =>
+        other is not null
+        && string.Equals(Id, other.Id, StringComparison.Ordinal)
+        && Type == other.Type
+        && Timestamp == other.Timestamp
+        && string.Equals(AgentId, other.AgentId, StringComparison.Ordinal)
+        && string.Equals(SpiffeId, other.SpiffeId, StringComparison.Ordinal)
+        && Severity == other.Severity
+        && Outcome == other.Outcome
+        && string.Equals(TraceId, other.TraceId, StringComparison.Ordinal)
+        && string.Equals(SpanId, other.SpanId, StringComparison.Ordinal)
+        && Equals(Actor, other.Actor)
+        && Data.Equals(other.Data);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is SecurityEvent other && Equals(other);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Id);
+
+    private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
+    {
+        var utc = value.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerMillisecond), TimeSpan.Zero);
+    }
+}

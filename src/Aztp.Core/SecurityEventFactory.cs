@@ -1,0 +1,257 @@
+using System.Collections.Immutable;
+using System.Globalization;
+
+namespace Aztp.Core;
+
+/// <summary>
+/// Creates the common security events for one emitting agent, applying one rule for severity and outcome
+/// (docs/events.md): success is info+success; a policy denial is warning+denied; a rejection caused by the peer or the
+/// input is warning+failure; an internal fault is error+error; losing the ability to operate securely is critical.
+/// </summary>
+public sealed class SecurityEventFactory
+{
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a factory for an agent.</summary>
+    /// <param name="agentId">The emitting agent's name (for example <c>finance</c>).</param>
+    /// <param name="spiffeId">The agent's SPIFFE ID, when already known.</param>
+    /// <param name="timeProvider">Clock for timestamps; the system clock by default.</param>
+    public SecurityEventFactory(string agentId, string? spiffeId = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        AgentId = agentId;
+        SpiffeId = spiffeId;
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The emitting agent's name.</summary>
+    public string AgentId { get; }
+
+    /// <summary>The emitting agent's SPIFFE ID, when known.</summary>
+    public string? SpiffeId { get; }
+
+    /// <summary>The clock used for timestamps.</summary>
+    public TimeProvider TimeProvider => _time;
+
+    /// <summary>A factory for the same agent with its SPIFFE ID set.</summary>
+    public SecurityEventFactory WithSpiffeId(string? spiffeId) => new(AgentId, spiffeId, _time);
+
+    /// <summary>Creates an event of any kind from this agent.</summary>
+    public SecurityEvent Create(SecurityEventType type, EventSeverity severity, EventOutcome outcome, EventData data, EventActor? actor = null) =>
+        SecurityEvent.Create(type, AgentId, SpiffeId, severity, outcome, data, actor, _time);
+
+    // ---- identity ----
+
+    /// <summary>identity/verified: a peer presented a valid SVID.</summary>
+    public SecurityEvent IdentityVerified(string peerSpiffeId, string? peerIp = null, string? method = null) =>
+        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.Verified, true, ("spiffeId", peerSpiffeId), ("method", method)),
+            EventActor.Agent(peerSpiffeId, peerIp));
+
+    /// <summary>identity/failed: a peer's SVID or token was rejected.</summary>
+    /// <param name="reason">A typed reason such as <c>expired</c>, <c>untrusted</c> or <c>not_an_svid</c>.</param>
+    /// <param name="peerSpiffeId">The SPIFFE ID the peer claimed, when one could be read.</param>
+    /// <param name="peerIp">The peer's address.</param>
+    /// <param name="detail">A short explanation (no certificate or token content).</param>
+    public SecurityEvent IdentityFailed(string reason, string? peerSpiffeId = null, string? peerIp = null, string? detail = null) =>
+        Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Failure,
+            Data(EventActions.Failed, false, ("reason", reason), ("spiffeId", peerSpiffeId), ("detail", detail)),
+            peerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(peerSpiffeId, peerIp));
+
+    /// <summary>identity/setup_complete: this agent's identity is ready.</summary>
+    public SecurityEvent IdentitySetupComplete(string spiffeId, DateTimeOffset? notAfter = null, string? source = null) =>
+        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.SetupComplete, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)), ("source", source)),
+            EventActor.System);
+
+    /// <summary>identity/rotated: this agent's SVID (or its trust bundle) was replaced.</summary>
+    public SecurityEvent IdentityRotated(string spiffeId, DateTimeOffset? notAfter = null, string? serial = null, string? what = null) =>
+        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.Rotated, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)), ("serial", serial), ("what", what)),
+            EventActor.System);
+
+    /// <summary>identity/expiring: this agent's SVID expires soon (warning, still valid).</summary>
+    public SecurityEvent IdentityExpiring(string spiffeId, DateTimeOffset notAfter, TimeSpan remaining) =>
+        Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Success,
+            Data(EventActions.Expiring, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)),
+                ("remainingSeconds", (long)Math.Max(0, remaining.TotalSeconds))),
+            EventActor.System);
+
+    /// <summary>identity/expired: this agent's SVID expired with no replacement (critical).</summary>
+    public SecurityEvent IdentityExpired(string spiffeId, DateTimeOffset notAfter) =>
+        Create(SecurityEventType.Identity, EventSeverity.Critical, EventOutcome.Failure,
+            Data(EventActions.Expired, false, ("spiffeId", spiffeId), ("notAfter", Format(notAfter))),
+            EventActor.System);
+
+    // ---- policy ----
+
+    /// <summary>policy/evaluated: a call was authorized (info+success) or refused (warning+denied).</summary>
+    /// <param name="allowed">The decision.</param>
+    /// <param name="principal">The caller (for example its SPIFFE ID).</param>
+    /// <param name="method">The method's policy name (for example <c>calculate-tax</c>).</param>
+    /// <param name="reason">The determining policy's <c>@reason</c>, or a generated reason.</param>
+    /// <param name="policyIds">The determining policies.</param>
+    /// <param name="errors">Policies that failed to evaluate (skipped).</param>
+    /// <param name="resource">The resource (this agent).</param>
+    /// <param name="peerIp">The caller's address.</param>
+    public SecurityEvent PolicyEvaluated(bool allowed, string principal, string method, string reason,
+        IEnumerable<string>? policyIds = null, IEnumerable<string>? errors = null, string? resource = null, string? peerIp = null)
+    {
+        var builder = new EventData.Builder
+        {
+            ["action"] = EventActions.Evaluated,
+            ["success"] = allowed,
+            ["allowed"] = allowed,
+            ["reason"] = reason,
+            ["principal"] = principal,
+            ["method"] = method,
+            ["policyIds"] = EventValue.FromStrings(policyIds ?? []),
+        };
+        if (errors is not null)
+        {
+            var list = EventValue.FromStrings(errors);
+            if (list.AsArray().Length > 0)
+            {
+                builder["errors"] = list;
+            }
+        }
+        if (resource is not null)
+        {
+            builder["resource"] = resource;
+        }
+        return Create(SecurityEventType.Policy, allowed ? EventSeverity.Info : EventSeverity.Warning,
+            allowed ? EventOutcome.Success : EventOutcome.Denied, builder.Build(), EventActor.Agent(principal, peerIp));
+    }
+
+    /// <summary>policy/loaded: a policy set became active.</summary>
+    public SecurityEvent PolicyLoaded(string contentHash, int policyCount, string? source = null) =>
+        Create(SecurityEventType.Policy, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.Loaded, true, ("contentHash", contentHash), ("policyCount", policyCount), ("source", source)),
+            EventActor.System);
+
+    /// <summary>policy/reload_failed: a new policy set was rejected (warning+failure); the last good set stays active.</summary>
+    public SecurityEvent PolicyReloadFailed(string error, string? file = null, int? line = null, int? column = null, string? source = null) =>
+        Create(SecurityEventType.Policy, EventSeverity.Warning, EventOutcome.Failure,
+            Data(EventActions.ReloadFailed, false, ("error", error), ("file", file),
+                ("line", line is null ? EventValue.Null : line.Value), ("column", column is null ? EventValue.Null : column.Value),
+                ("source", source)),
+            EventActor.System);
+
+    // ---- rpc ----
+
+    /// <summary>rpc/request_sent (client): a call to another agent started.</summary>
+    public SecurityEvent RpcRequestSent(string method, string peer) =>
+        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf());
+
+    /// <summary>rpc/response_received (client): the call completed with status OK.</summary>
+    public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs) =>
+        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ActorSelf());
+
+    /// <summary>rpc/request_received (server): a call arrived from a verified caller.</summary>
+    public SecurityEvent RpcRequestReceived(string method, string? callerSpiffeId, string? peerIp) =>
+        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.RequestReceived, true, ("method", method), ("peer", callerSpiffeId ?? peerIp)),
+            callerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(callerSpiffeId, peerIp));
+
+    /// <summary>rpc/response_sent (server): the handler completed with status OK.</summary>
+    public SecurityEvent RpcResponseSent(string method, string? callerSpiffeId, string? peerIp, double durationMs) =>
+        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.ResponseSent, true, ("method", method), ("peer", callerSpiffeId ?? peerIp), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            callerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(callerSpiffeId, peerIp));
+
+    /// <summary>
+    /// rpc/failed: a call ended with a non-OK gRPC status or a transport error. UNKNOWN (2), INTERNAL (13) and
+    /// DATA_LOSS (15) are internal faults (error+error); PERMISSION_DENIED (7) is warning+denied; any other status is
+    /// warning+failure.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The other side (target address or caller SPIFFE ID).</param>
+    /// <param name="statusCode">The gRPC status code.</param>
+    /// <param name="status">The status name (for example <c>UNAVAILABLE</c>).</param>
+    /// <param name="durationMs">Time from start to end of the call.</param>
+    /// <param name="side"><c>client</c> or <c>server</c>.</param>
+    /// <param name="actor">Who acted; this agent when <see langword="null"/>.</param>
+    public SecurityEvent RpcFailed(string method, string? peer, int statusCode, string status, double durationMs, string side, EventActor? actor = null)
+    {
+        var (severity, outcome) = statusCode switch
+        {
+            2 or 13 or 15 => (EventSeverity.Error, EventOutcome.Error),
+            7 => (EventSeverity.Warning, EventOutcome.Denied),
+            _ => (EventSeverity.Warning, EventOutcome.Failure),
+        };
+        return Create(SecurityEventType.Rpc, severity, outcome,
+            Data(EventActions.RpcFailed, false, ("method", method), ("peer", peer), ("statusCode", statusCode), ("status", status),
+                ("durationMs", Round(durationMs)), ("side", side)),
+            actor ?? ActorSelf());
+    }
+
+    /// <summary>rpc/denied (server): policy refused the call; the caller got PERMISSION_DENIED and the handler never ran.</summary>
+    public SecurityEvent RpcDenied(string method, string principal, string? peerIp, double durationMs) =>
+        Create(SecurityEventType.Rpc, EventSeverity.Warning, EventOutcome.Denied,
+            Data(EventActions.Denied, false, ("method", method), ("peer", principal), ("statusCode", 7), ("durationMs", Round(durationMs))),
+            EventActor.Agent(principal, peerIp));
+
+    // ---- monitoring ----
+
+    /// <summary>monitoring/handler_failed: an event handler threw (the exception type only; messages can hold secrets).</summary>
+    public SecurityEvent HandlerFailed(string handler, string eventId, string errorType) =>
+        Create(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
+            Data(EventActions.HandlerFailed, false, ("handler", handler), ("eventId", eventId), ("errorType", errorType)),
+            EventActor.System);
+
+    /// <summary>monitoring/handler_timeout: an event handler ran past its timeout.</summary>
+    public SecurityEvent HandlerTimeout(string handler, string eventId, TimeSpan timeout) =>
+        Create(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
+            Data(EventActions.HandlerTimeout, false, ("handler", handler), ("eventId", eventId), ("timeoutMs", (long)timeout.TotalMilliseconds)),
+            EventActor.System);
+
+    /// <summary>monitoring/backpressure: the queue was full and emitters had to wait (nothing was dropped).</summary>
+    public SecurityEvent Backpressure(int queueCapacity, long episode) =>
+        Create(SecurityEventType.Monitoring, EventSeverity.Warning, EventOutcome.Failure,
+            Data(EventActions.Backpressure, false, ("queueCapacity", queueCapacity), ("episode", episode)),
+            EventActor.System);
+
+    // ---- system ----
+
+    /// <summary>system/started: the agent started.</summary>
+    public SecurityEvent SystemStarted(string? version = null) =>
+        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.Started, true, ("version", version)), EventActor.System);
+
+    /// <summary>system/stopped: the agent stopped.</summary>
+    public SecurityEvent SystemStopped(long eventsEmitted) =>
+        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.Stopped, true, ("eventsEmitted", eventsEmitted)), EventActor.System);
+
+    /// <summary>system/config_reloaded: configuration was reloaded.</summary>
+    public SecurityEvent SystemConfigReloaded(string what, string? contentHash = null) =>
+        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.ConfigReloaded, true, ("what", what), ("contentHash", contentHash)), EventActor.System);
+
+    private EventActor ActorSelf() => SpiffeId is null ? EventActor.System : EventActor.Agent(SpiffeId);
+
+    private static double Round(double ms) => Math.Round(ms, 3, MidpointRounding.AwayFromZero);
+
+    private static string? Format(DateTimeOffset? value) =>
+        value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    // Builds data with action and success first; null values are left out so events stay small.
+    private static EventData Data(string action, bool success, params ReadOnlySpan<(string Key, EventValue Value)> fields)
+    {
+        var list = new KeyValuePair<string, EventValue>[fields.Length + 2];
+        var n = 0;
+        list[n++] = new("action", action);
+        list[n++] = new("success", success);
+        foreach (var (key, value) in fields)
+        {
+            if (!value.IsNull)
+            {
+                list[n++] = new(key, value);
+            }
+        }
+        return EventData.Of(list.AsSpan(0, n));
+    }
+}

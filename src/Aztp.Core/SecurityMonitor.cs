@@ -1,0 +1,354 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Aztp.Core.Internal;
+using Microsoft.Extensions.Logging;
+
+namespace Aztp.Core;
+
+/// <summary>
+/// The monitoring pipeline. <see cref="EmitAsync"/> puts an event on a bounded queue and returns at once while the
+/// queue has room; a background dispatcher redacts each event and hands it, in emission order, to every handler
+/// (console line, <see cref="MonitoringOptions.OnEvent"/>, logger bridge, added handlers). Each handler has its own
+/// queue and runs isolated. When queues are full, emitters wait (backpressure) — no event is ever dropped.
+/// <see cref="FlushAsync"/> and <see cref="DisposeAsync"/> drain everything.
+/// </summary>
+public sealed class SecurityMonitor : IAsyncDisposable
+{
+    private readonly MonitoringOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Channel<Envelope> _queue;
+    private readonly ConcurrentQueue<SecurityEvent> _internal = new();
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Lock _pumpsGate = new();
+    private readonly ILogger? _diagnostics;
+    private volatile HandlerPump[] _pumps = [];
+    private readonly List<IDisposable> _owned = [];
+    private volatile SecurityEventFactory _events;
+    private readonly Task _dispatcher;
+    private int _backpressureActive;
+    private long _backpressureEpisodes;
+    private long _emitted;
+    private long _failures;
+    private long _timeouts;
+    private long _undelivered;
+    private int _disposed;
+
+    /// <summary>Creates and starts a monitor for an agent.</summary>
+    /// <param name="agentId">The emitting agent's name.</param>
+    /// <param name="options">Settings; defaults when <see langword="null"/>.</param>
+    /// <param name="timeProvider">Clock for timestamps and timeouts; the system clock by default.</param>
+    public SecurityMonitor(string agentId, MonitoringOptions? options = null, TimeProvider? timeProvider = null)
+        : this(new SecurityEventFactory(agentId, null, timeProvider), options, timeProvider)
+    {
+    }
+
+    /// <summary>Creates and starts a monitor whose own events come from a factory.</summary>
+    /// <param name="events">Factory for this agent's events (agent name, SPIFFE ID, clock).</param>
+    /// <param name="options">Settings; defaults when <see langword="null"/>.</param>
+    /// <param name="timeProvider">Clock for timeouts; the factory's clock by default.</param>
+    public SecurityMonitor(SecurityEventFactory events, MonitoringOptions? options = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        _options = options ?? new MonitoringOptions();
+        _options.Validate();
+        _events = events;
+        _time = timeProvider ?? events.TimeProvider;
+        _queue = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(_options.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _diagnostics = _options.LoggerFactory?.CreateLogger("Aztp.Monitoring");
+        if (_options.ConsoleLogging)
+        {
+            var console = new ConsoleEventWriter(_options.ConsoleOutput);
+            _owned.Add(console);
+            AddHandler(console);
+        }
+        if (_options.OnEvent is { } onEvent)
+        {
+            AddHandler(new DelegateHandler("onEvent", onEvent));
+        }
+        if (_options.LoggerFactory is { } loggerFactory)
+        {
+            AddHandler(new LoggingEventHandler(loggerFactory));
+        }
+        foreach (var handler in _options.Handlers)
+        {
+            AddHandler(handler);
+        }
+        _dispatcher = Task.Run(DispatchLoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>The factory for this agent's events (agent name and SPIFFE ID filled in).</summary>
+    public SecurityEventFactory Events => _events;
+
+    /// <summary>Sets the SPIFFE ID stamped on events made by <see cref="Events"/> from now on.</summary>
+    public void SetSpiffeId(string? spiffeId) => _events = _events.WithSpiffeId(spiffeId);
+
+    /// <summary>The current counters.</summary>
+    public MonitorStatistics Statistics
+    {
+        get
+        {
+            long delivered = 0;
+            foreach (var pump in _pumps)
+            {
+                delivered += pump.Delivered;
+            }
+            return new MonitorStatistics(
+                Interlocked.Read(ref _emitted), delivered, Interlocked.Read(ref _failures), Interlocked.Read(ref _timeouts),
+                Interlocked.Read(ref _backpressureEpisodes), _queue.Reader.CanCount ? _queue.Reader.Count : 0, Interlocked.Read(ref _undelivered));
+        }
+    }
+
+    /// <summary>
+    /// Adds a handler; it receives every event emitted from now on. Handlers are not owned: the caller disposes them
+    /// after disposing the monitor.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The monitor has been disposed.</exception>
+    public void AddHandler(ISecurityEventHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_pumpsGate)
+        {
+            var pump = new HandlerPump(handler, this, _options.QueueCapacity, _options.HandlerTimeout, _time, _shutdown.Token);
+            _pumps = [.. _pumps, pump];
+        }
+    }
+
+    /// <summary>Adds a delegate handler; it receives every event emitted from now on.</summary>
+    public void AddHandler(string name, Func<SecurityEvent, CancellationToken, ValueTask> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(handler);
+        AddHandler(new DelegateHandler(name, handler));
+    }
+
+    /// <summary>
+    /// Queues an event. Completes synchronously while the queue has room; when it is full the call waits for room
+    /// (backpressure) instead of dropping the event, and one <c>monitoring/backpressure</c> event is recorded per episode.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The monitor has been disposed.</exception>
+    public ValueTask EmitAsync(SecurityEvent securityEvent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(securityEvent);
+        if (_queue.Writer.TryWrite(new Envelope(securityEvent)))
+        {
+            Interlocked.Increment(ref _emitted);
+            return ValueTask.CompletedTask;
+        }
+        return EmitSlowAsync(securityEvent, cancellationToken);
+    }
+
+    /// <summary>Waits until every event emitted before this call has been passed to every handler.</summary>
+    /// <exception cref="ObjectDisposedException">The monitor has been disposed.</exception>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var marker = new FlushMarker();
+        try
+        {
+            await _queue.Writer.WriteAsync(new Envelope(marker), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new ObjectDisposedException(nameof(SecurityMonitor), ex);
+        }
+        await marker.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops accepting events and drains every queued event through every handler, waiting at most
+    /// <see cref="MonitoringOptions.ShutdownTimeout"/>. Deliveries it could not complete are counted in
+    /// <see cref="MonitorStatistics.Undelivered"/> and reported on standard error (or the configured logger).
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        _queue.Writer.TryComplete();
+        var pumps = _pumps;
+        var all = Task.WhenAll(pumps.Select(p => p.Completion).Append(_dispatcher));
+        var timeout = _options.ShutdownTimeout;
+        var drained = true;
+        try
+        {
+            await (timeout == Timeout.InfiniteTimeSpan ? all : all.WaitAsync(timeout, _time)).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            drained = false;
+        }
+        if (!drained)
+        {
+            long left = _queue.Reader.CanCount ? (long)_queue.Reader.Count * pumps.Length : 0;
+            left += _internal.Count * (long)pumps.Length;
+            foreach (var pump in pumps)
+            {
+                left += pump.Pending;
+            }
+            Interlocked.Add(ref _undelivered, Math.Max(left, 1));
+            await _shutdown.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(1), _time)).ConfigureAwait(false);
+            ReportUndelivered(left, pumps);
+        }
+        _shutdown.Dispose();
+        if (drained)
+        {
+            foreach (var owned in _owned)
+            {
+                owned.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Called by a pump after each delivery (or batch).</summary>
+    internal void OnDelivered(HandlerPump pump, int count, SecurityEvent first, Exception? error, bool timedOut)
+    {
+        AztpMetrics.QueueDepth.Add(-count);
+        if (error is null && !timedOut)
+        {
+            return;
+        }
+        AztpMetrics.HandlerFailures.Add(1, new KeyValuePair<string, object?>("handler", pump.Name), new KeyValuePair<string, object?>("kind", timedOut ? "timeout" : "exception"));
+        if (timedOut)
+        {
+            Interlocked.Increment(ref _timeouts);
+        }
+        else
+        {
+            Interlocked.Increment(ref _failures);
+        }
+        // A failure while handling the monitor's own fault events is counted but not re-reported: no feedback loop.
+        if (first.Type == SecurityEventType.Monitoring && first.Data.Action is EventActions.HandlerFailed or EventActions.HandlerTimeout)
+        {
+            return;
+        }
+        var report = timedOut
+            ? _events.HandlerTimeout(pump.Name, first.Id, _options.HandlerTimeout)
+            : _events.HandlerFailed(pump.Name, first.Id, error!.GetType().FullName ?? error.GetType().Name);
+        EnqueueInternal(report);
+    }
+
+    private void EnqueueInternal(SecurityEvent securityEvent)
+    {
+        Interlocked.Increment(ref _emitted);
+        _internal.Enqueue(securityEvent);
+        // Wake the dispatcher if it is idle; if the queue is full it is busy and will see the internal event soon.
+        _queue.Writer.TryWrite(default);
+    }
+
+    private async ValueTask EmitSlowAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (Interlocked.CompareExchange(ref _backpressureActive, 1, 0) == 0)
+        {
+            var episode = Interlocked.Increment(ref _backpressureEpisodes);
+            Interlocked.Increment(ref _emitted);
+            _internal.Enqueue(_events.Backpressure(_options.QueueCapacity, episode));
+        }
+        try
+        {
+            await _queue.Writer.WriteAsync(new Envelope(securityEvent), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new ObjectDisposedException(nameof(SecurityMonitor), ex);
+        }
+        Interlocked.Increment(ref _emitted);
+    }
+
+    private async Task DispatchLoopAsync()
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (true)
+            {
+                while (reader.TryRead(out var item))
+                {
+                    await DrainInternalAsync().ConfigureAwait(false);
+                    if (item.Event is { } evt)
+                    {
+                        await DispatchAsync(evt).ConfigureAwait(false);
+                    }
+                    else if (item.Marker is { } marker)
+                    {
+                        await DrainInternalAsync().ConfigureAwait(false);
+                        var pumps = _pumps;
+                        marker.Arm(pumps.Length);
+                        foreach (var pump in pumps)
+                        {
+                            await pump.EnqueueAsync(new Envelope(marker), _shutdown.Token).ConfigureAwait(false);
+                        }
+                    }
+                }
+                await DrainInternalAsync().ConfigureAwait(false);
+                Volatile.Write(ref _backpressureActive, 0);
+                if (!await reader.WaitToReadAsync().ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            await DrainInternalAsync().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            // Shutdown timed out while a handler queue was full.
+        }
+        finally
+        {
+            foreach (var pump in _pumps)
+            {
+                pump.Complete();
+            }
+        }
+    }
+
+    private async ValueTask DrainInternalAsync()
+    {
+        while (_internal.TryDequeue(out var evt))
+        {
+            await DispatchAsync(evt).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask DispatchAsync(SecurityEvent securityEvent)
+    {
+        var redacted = EventRedactor.Redact(securityEvent);
+        AztpMetrics.Events.Add(1,
+            new KeyValuePair<string, object?>("type", SecurityEventJson.TypeName(redacted.Type)),
+            new KeyValuePair<string, object?>("outcome", SecurityEventJson.OutcomeName(redacted.Outcome)));
+        var pumps = _pumps;
+        AztpMetrics.QueueDepth.Add(pumps.Length);
+        var item = new Envelope(redacted);
+        foreach (var pump in pumps)
+        {
+            await pump.EnqueueAsync(item, _shutdown.Token).ConfigureAwait(false);
+        }
+    }
+
+    private void ReportUndelivered(long count, HandlerPump[] pumps)
+    {
+        var names = string.Join(", ", pumps.Where(p => p.Pending > 0).Select(p => p.Name));
+        if (_diagnostics is not null)
+        {
+            MonitorLog.Undelivered(_diagnostics, count, _options.ShutdownTimeout, names);
+        }
+        else
+        {
+            Console.Error.WriteLine($"[AZTP:MONITOR] shutdown timeout ({_options.ShutdownTimeout.TotalSeconds:0.###} s): {count} event deliveries not completed; handlers: {(names.Length == 0 ? "(in flight)" : names)}");
+        }
+    }
+
+    private sealed class DelegateHandler(string name, Func<SecurityEvent, CancellationToken, ValueTask> handler) : ISecurityEventHandler
+    {
+        public string Name => name;
+
+        public ValueTask HandleAsync(SecurityEvent securityEvent, CancellationToken cancellationToken) => handler(securityEvent, cancellationToken);
+    }
+}

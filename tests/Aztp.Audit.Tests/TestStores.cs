@@ -1,0 +1,207 @@
+using System.Text;
+using Aztp.Audit;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Aztp.Audit.Tests;
+
+public enum StoreKind
+{
+    Jsonl,
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>A store under test, with the tampering an attacker with write access could do.</summary>
+internal abstract class TestStore : IDisposable
+{
+    public abstract string Location { get; }
+
+    public abstract Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure);
+
+    public abstract Task EditAsync(long seq);
+
+    public abstract Task DeleteAsync(long seq);
+
+    /// <summary>Replays an existing record (a second copy stored later).</summary>
+    public abstract Task DuplicateAsync(long seq);
+
+    /// <summary>Swaps the stored order of records seq and seq+1.</summary>
+    public abstract Task SwapAsync(long seq);
+
+    /// <summary>Deletes every record after seq.</summary>
+    public abstract Task TruncateAfterAsync(long seq);
+
+    public abstract void Dispose();
+
+    public static TestStore Create(StoreKind kind, TempDir dir, string? postgres = null) => kind switch
+    {
+        StoreKind.Jsonl => new JsonlStore(dir.File("audit.jsonl")),
+        StoreKind.Sqlite => new SqliteStore(dir.File("audit.db")),
+        StoreKind.Postgres => new PostgresStore(postgres!, PostgresServer.NewTable(), dir.File("spill.jsonl")),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+}
+
+internal sealed class JsonlStore(string path) : TestStore
+{
+    public string Path => path;
+
+    public override string Location => path;
+
+    public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
+    {
+        var options = new JsonlAuditSinkOptions { Path = path };
+        configure(options);
+        return await JsonlAuditSink.OpenAsync(options);
+    }
+
+    public List<string> Lines() => File.ReadAllText(path).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+
+    public void Save(List<string> lines) => File.WriteAllText(path, string.Concat(lines.Select(l => l + "\n")));
+
+    private int IndexOf(long seq) => Lines().FindIndex(l => l.StartsWith($"{{\"seq\":{seq},", StringComparison.Ordinal));
+
+    public override Task EditAsync(long seq)
+    {
+        var lines = Lines();
+        var i = IndexOf(seq);
+        var edited = lines[i].Replace("\"agentId\":\"finance\"", "\"agentId\":\"mallory\"", StringComparison.Ordinal);
+        Assert.NotEqual(lines[i], edited);
+        lines[i] = edited;
+        Save(lines);
+        return Task.CompletedTask;
+    }
+
+    public override Task DeleteAsync(long seq)
+    {
+        var lines = Lines();
+        lines.RemoveAt(IndexOf(seq));
+        Save(lines);
+        return Task.CompletedTask;
+    }
+
+    public override Task DuplicateAsync(long seq)
+    {
+        var lines = Lines();
+        var i = IndexOf(seq);
+        lines.Insert(i + 2, lines[i]);
+        Save(lines);
+        return Task.CompletedTask;
+    }
+
+    public override Task SwapAsync(long seq)
+    {
+        var lines = Lines();
+        var i = IndexOf(seq);
+        (lines[i], lines[i + 1]) = (lines[i + 1], lines[i]);
+        Save(lines);
+        return Task.CompletedTask;
+    }
+
+    public override Task TruncateAfterAsync(long seq)
+    {
+        var lines = Lines();
+        Save(lines.Take(IndexOf(seq) + 1).ToList());
+        return Task.CompletedTask;
+    }
+
+    public override void Dispose()
+    {
+    }
+}
+
+internal sealed class SqliteStore(string path) : TestStore
+{
+    public override string Location => "sqlite:" + path;
+
+    public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
+    {
+        var options = new SqliteAuditSinkOptions { Path = path };
+        configure(options);
+        return await SqliteAuditSink.OpenAsync(options);
+    }
+
+    public async Task ExecAsync(string sql, long seq)
+    {
+        await using var c = new SqliteConnection($"Data Source={path};Pooling=False");
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Parameters.AddWithValue("@s", seq);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public override Task EditAsync(long seq) =>
+        ExecAsync("UPDATE aztp_audit SET json = replace(json, '\"agentId\":\"finance\"', '\"agentId\":\"mallory\"') WHERE seq = @s", seq);
+
+    public override Task DeleteAsync(long seq) => ExecAsync("DELETE FROM aztp_audit WHERE seq = @s", seq);
+
+    public override Task DuplicateAsync(long seq) => ExecAsync(
+        "INSERT INTO aztp_audit (seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json) " +
+        "SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json FROM aztp_audit WHERE seq = @s", seq);
+
+    public override Task SwapAsync(long seq) => ExecAsync("""
+        CREATE TEMP TABLE swap_ids AS SELECT (SELECT id FROM aztp_audit WHERE seq = @s) AS a, (SELECT id FROM aztp_audit WHERE seq = @s + 1) AS b;
+        UPDATE aztp_audit SET id = -1 WHERE id = (SELECT a FROM swap_ids);
+        UPDATE aztp_audit SET id = (SELECT a FROM swap_ids) WHERE id = (SELECT b FROM swap_ids);
+        UPDATE aztp_audit SET id = (SELECT b FROM swap_ids) WHERE id = -1;
+        """, seq);
+
+    public override Task TruncateAfterAsync(long seq) => ExecAsync("DELETE FROM aztp_audit WHERE seq > @s", seq);
+
+    public override void Dispose()
+    {
+    }
+}
+
+internal sealed class PostgresStore(string connectionString, string table, string spill) : TestStore
+{
+    public string Table => table;
+
+    public override string Location => "postgres:" + connectionString;
+
+    public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
+    {
+        var options = new PostgresAuditSinkOptions { ConnectionString = connectionString, Table = table, SpillPath = spill };
+        configure(options);
+        return await PostgresAuditSink.OpenAsync(options);
+    }
+
+    public async Task ExecAsync(string sql, long seq)
+    {
+        await using var c = new NpgsqlConnection(connectionString);
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql.Replace("aztp_audit", table, StringComparison.Ordinal);
+        cmd.Parameters.AddWithValue("s", seq);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public override Task EditAsync(long seq) =>
+        ExecAsync("UPDATE aztp_audit SET json = replace(json, '\"agentId\":\"finance\"', '\"agentId\":\"mallory\"') WHERE seq = @s", seq);
+
+    public override Task DeleteAsync(long seq) => ExecAsync("DELETE FROM aztp_audit WHERE seq = @s", seq);
+
+    public override Task DuplicateAsync(long seq) => ExecAsync(
+        "INSERT INTO aztp_audit (seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json) " +
+        "SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json FROM aztp_audit WHERE seq = @s", seq);
+
+    public override Task SwapAsync(long seq) => ExecAsync("""
+        CREATE TEMP TABLE swap_ids AS SELECT (SELECT id FROM aztp_audit WHERE seq = @s) AS a, (SELECT id FROM aztp_audit WHERE seq = @s + 1) AS b;
+        UPDATE aztp_audit SET id = -1 WHERE id = (SELECT a FROM swap_ids);
+        UPDATE aztp_audit SET id = (SELECT a FROM swap_ids) WHERE id = (SELECT b FROM swap_ids);
+        UPDATE aztp_audit SET id = (SELECT b FROM swap_ids) WHERE id = -1;
+        """, seq);
+
+    public override Task TruncateAfterAsync(long seq) => ExecAsync("DELETE FROM aztp_audit WHERE seq > @s", seq);
+
+    public override void Dispose()
+    {
+    }
+}
+
+internal static class Bytes
+{
+    public static string Utf8(ReadOnlyMemory<byte> b) => Encoding.UTF8.GetString(b.Span);
+}
