@@ -251,6 +251,41 @@ public sealed class CallBehaviourTests
     }
 
     [Fact]
+    public async Task FailingInterceptors_FailClosed_OnBothSides()
+    {
+        var handlerCalls = 0;
+        var serverOptions = new GrpcServerOptions();
+        serverOptions.Interceptors.Add(new RecordingInterceptor("broken", [], _ => throw new InvalidOperationException("policy store unavailable")));
+        await using var host = await ProbeHost.StartAsync(
+            b => b.AddUnaryMethod(ProbeHost.Unary, (request, _) =>
+            {
+                Interlocked.Increment(ref handlerCalls);
+                return Task.FromResult(new SimpleResponse());
+            }),
+            serverOptions);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest()));
+        Assert.Equal(StatusCode.Unknown, ex.StatusCode);
+        Assert.DoesNotContain("policy store", ex.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Equal(0, handlerCalls);
+
+        // Client side, against a server without interceptors: the call must not even be sent.
+        var channelOptions = new GrpcChannelOptions();
+        channelOptions.Interceptors.Add(new ThrowingClientInterceptor());
+        await using var open = await ProbeHost.StartAsync(
+            b => b.AddUnaryMethod(ProbeHost.Unary, (request, _) =>
+            {
+                Interlocked.Increment(ref handlerCalls);
+                return Task.FromResult(new SimpleResponse());
+            }),
+            channelOptions: channelOptions);
+        ex = await Assert.ThrowsAsync<RpcException>(async () => await open.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest()));
+        Assert.Equal(StatusCode.Unknown, ex.StatusCode);
+        Assert.Equal(0, handlerCalls);
+    }
+
+    [Fact]
     public async Task ClientInterceptor_AddsMetadata_AndSeesFinalStatus()
     {
         var interceptor = new TracingClientInterceptor();
@@ -439,6 +474,12 @@ public sealed class CallBehaviourTests
                 order.Add(name + ":after");
             }
         }
+    }
+
+    private sealed class ThrowingClientInterceptor : ClientInterceptor
+    {
+        public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("token source unavailable");
     }
 
     private sealed class TracingClientInterceptor : ClientInterceptor
