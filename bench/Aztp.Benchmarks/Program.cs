@@ -1,3 +1,6 @@
 using BenchmarkDotNet.Running;
 
+if (args is ["grpc-load", ..]) { return await Aztp.Benchmarks.Grpc.GrpcLoadDriver.RunAsync(args[1..]); }
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

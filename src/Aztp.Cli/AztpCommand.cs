@@ -10,6 +10,8 @@ internal static class AztpCommand
     {
         var root = new RootCommand("aztp — zero-trust tooling for AI agents: SPIFFE identities, Cedar policies and the audit trail.");
         // Areas register here, one line each, e.g. KeysCommands.Add(root, stdout, stderr);
+        IdentityCommands.Add(root, stdout, stderr);
+        PolicyCommands.Add(root, stdout, stderr);
         AuditCommands.Add(root, stdout, stderr);
         _ = stdout;
         _ = stderr;

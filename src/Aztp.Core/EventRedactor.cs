@@ -43,23 +43,16 @@ public static partial class EventRedactor
     public static bool IsSensitiveKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var words = SplitWords(key);
-        if (words.Count == 0)
+        if (KeyCache.TryGetValue(key, out var cached))
         {
-            return false;
+            return cached;
         }
-        foreach (var word in words)
+        var result = ComputeSensitive(key);
+        if (KeyCache.Count < MaxCachedKeys)
         {
-            foreach (var sensitive in SensitiveWords)
-            {
-                if (word.Equals(sensitive, StringComparison.OrdinalIgnoreCase) || word.Equals(sensitive + "s", StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
+            KeyCache.TryAdd(key, result);
         }
-        var last = words[^1];
-        return last.Equals("key", StringComparison.OrdinalIgnoreCase) || last.Equals("keys", StringComparison.OrdinalIgnoreCase);
+        return result;
     }
 
     /// <summary>A string with PEM blocks and JWTs masked (rules 2 and 3); the same instance when nothing matched.</summary>
@@ -133,26 +126,48 @@ public static partial class EventRedactor
         }
     }
 
-    private static List<string> SplitWords(string key)
+    // Keys repeat endlessly (action, method, peer…); remember the answer for a bounded number of distinct keys.
+    private const int MaxCachedKeys = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> KeyCache = new(StringComparer.Ordinal);
+
+    private static bool ComputeSensitive(string key)
     {
-        var words = new List<string>(4);
+        var span = key.AsSpan();
+        ReadOnlySpan<char> last = default;
         var start = 0;
-        for (var i = 0; i <= key.Length; i++)
+        for (var i = 0; i <= span.Length; i++)
         {
-            var boundary = i == key.Length
-                || key[i] is '_' or '-' or '.' or ' ' or ':'
-                || (i > start && char.IsUpper(key[i]) && char.IsLower(key[i - 1]));
+            var separator = i < span.Length && span[i] is '_' or '-' or '.' or ' ' or ':';
+            var boundary = i == span.Length || separator || (i > start && char.IsUpper(span[i]) && char.IsLower(span[i - 1]));
             if (!boundary)
             {
                 continue;
             }
             if (i > start)
             {
-                words.Add(key[start..i]);
+                var word = span[start..i];
+                if (IsSensitiveWord(word))
+                {
+                    return true;
+                }
+                last = word;
             }
-            start = i < key.Length && (key[i] is '_' or '-' or '.' or ' ' or ':') ? i + 1 : i;
+            start = separator ? i + 1 : i;
         }
-        return words;
+        return last.Equals("key", StringComparison.OrdinalIgnoreCase) || last.Equals("keys", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool IsSensitiveWord(ReadOnlySpan<char> word)
+    {
+        foreach (var sensitive in SensitiveWords)
+        {
+            if (word.Equals(sensitive, StringComparison.OrdinalIgnoreCase)
+                || (word.Length == sensitive.Length + 1 && (word[^1] is 's' or 'S') && word[..^1].Equals(sensitive, StringComparison.OrdinalIgnoreCase)))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     [GeneratedRegex(@"-----BEGIN [^-\r\n]*-----[\s\S]*?(?:-----END [^-\r\n]*-----|\z)", RegexOptions.CultureInvariant)]

@@ -105,6 +105,10 @@ public static class SecurityEventJson
     /// <exception cref="JsonException">The JSON is not a well-formed security event; the message says what is wrong.</exception>
     public static SecurityEvent Deserialize(ReadOnlySpan<byte> utf8Json)
     {
+        if (utf8Json.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            throw new JsonException("Empty input: expected a security event object.");
+        }
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
         if (!reader.Read())
         {

@@ -1,0 +1,114 @@
+using Aztp.Core;
+
+namespace Aztp.Core.Tests;
+
+public class SecurityEventFactoryTests
+{
+    private static readonly SecurityEventFactory F = new("finance", "spiffe://company.org/finance");
+
+    public static TheoryData<string, SecurityEventType, string, EventSeverity, EventOutcome, bool> Rule => new()
+    {
+        { "IdentityVerified", SecurityEventType.Identity, "verified", EventSeverity.Info, EventOutcome.Success, true },
+        { "IdentityFailed", SecurityEventType.Identity, "failed", EventSeverity.Warning, EventOutcome.Failure, false },
+        { "IdentitySetupComplete", SecurityEventType.Identity, "setup_complete", EventSeverity.Info, EventOutcome.Success, true },
+        { "IdentityRotated", SecurityEventType.Identity, "rotated", EventSeverity.Info, EventOutcome.Success, true },
+        { "IdentityExpiring", SecurityEventType.Identity, "expiring", EventSeverity.Warning, EventOutcome.Success, true },
+        { "IdentityExpired", SecurityEventType.Identity, "expired", EventSeverity.Critical, EventOutcome.Failure, false },
+        { "PolicyAllowed", SecurityEventType.Policy, "evaluated", EventSeverity.Info, EventOutcome.Success, true },
+        { "PolicyDenied", SecurityEventType.Policy, "evaluated", EventSeverity.Warning, EventOutcome.Denied, false },
+        { "PolicyLoaded", SecurityEventType.Policy, "loaded", EventSeverity.Info, EventOutcome.Success, true },
+        { "PolicyReloadFailed", SecurityEventType.Policy, "reload_failed", EventSeverity.Warning, EventOutcome.Failure, false },
+        { "RpcRequestSent", SecurityEventType.Rpc, "request_sent", EventSeverity.Info, EventOutcome.Success, true },
+        { "RpcResponseReceived", SecurityEventType.Rpc, "response_received", EventSeverity.Info, EventOutcome.Success, true },
+        { "RpcRequestReceived", SecurityEventType.Rpc, "request_received", EventSeverity.Info, EventOutcome.Success, true },
+        { "RpcResponseSent", SecurityEventType.Rpc, "response_sent", EventSeverity.Info, EventOutcome.Success, true },
+        { "RpcFailedUnavailable", SecurityEventType.Rpc, "failed", EventSeverity.Warning, EventOutcome.Failure, false },
+        { "RpcFailedInternal", SecurityEventType.Rpc, "failed", EventSeverity.Error, EventOutcome.Error, false },
+        { "RpcFailedPermissionDenied", SecurityEventType.Rpc, "failed", EventSeverity.Warning, EventOutcome.Denied, false },
+        { "RpcDenied", SecurityEventType.Rpc, "denied", EventSeverity.Warning, EventOutcome.Denied, false },
+        { "HandlerFailed", SecurityEventType.Monitoring, "handler_failed", EventSeverity.Error, EventOutcome.Error, false },
+        { "HandlerTimeout", SecurityEventType.Monitoring, "handler_timeout", EventSeverity.Error, EventOutcome.Error, false },
+        { "Backpressure", SecurityEventType.Monitoring, "backpressure", EventSeverity.Warning, EventOutcome.Failure, false },
+        { "SystemStarted", SecurityEventType.System, "started", EventSeverity.Info, EventOutcome.Success, true },
+        { "SystemStopped", SecurityEventType.System, "stopped", EventSeverity.Info, EventOutcome.Success, true },
+    };
+
+    private static SecurityEvent Make(string name) => name switch
+    {
+        "IdentityVerified" => F.IdentityVerified("spiffe://company.org/payroll", "127.0.0.1"),
+        "IdentityFailed" => F.IdentityFailed("expired", "spiffe://company.org/payroll", "127.0.0.1"),
+        "IdentitySetupComplete" => F.IdentitySetupComplete("spiffe://company.org/finance", DateTimeOffset.UtcNow.AddHours(1), "keydir"),
+        "IdentityRotated" => F.IdentityRotated("spiffe://company.org/finance", DateTimeOffset.UtcNow.AddHours(1), "01"),
+        "IdentityExpiring" => F.IdentityExpiring("spiffe://company.org/finance", DateTimeOffset.UtcNow.AddMinutes(5), TimeSpan.FromMinutes(5)),
+        "IdentityExpired" => F.IdentityExpired("spiffe://company.org/finance", DateTimeOffset.UtcNow),
+        "PolicyAllowed" => F.PolicyEvaluated(true, "spiffe://company.org/payroll", "calculate-tax", "payroll may calculate tax", ["allow-payroll"]),
+        "PolicyDenied" => F.PolicyEvaluated(false, "spiffe://company.org/marketing", "calculate-tax", "default deny"),
+        "PolicyLoaded" => F.PolicyLoaded("sha256:00", 3, "./policies"),
+        "PolicyReloadFailed" => F.PolicyReloadFailed("unexpected token", "a.cedar", 3, 7),
+        "RpcRequestSent" => F.RpcRequestSent("calculate-tax", "https://127.0.0.1:5001"),
+        "RpcResponseReceived" => F.RpcResponseReceived("calculate-tax", "https://127.0.0.1:5001", 1.5),
+        "RpcRequestReceived" => F.RpcRequestReceived("calculate-tax", "spiffe://company.org/payroll", "127.0.0.1"),
+        "RpcResponseSent" => F.RpcResponseSent("calculate-tax", "spiffe://company.org/payroll", "127.0.0.1", 0.8),
+        "RpcFailedUnavailable" => F.RpcFailed("calculate-tax", "x", 14, "UNAVAILABLE", 3, "client"),
+        "RpcFailedInternal" => F.RpcFailed("calculate-tax", "x", 13, "INTERNAL", 3, "server"),
+        "RpcFailedPermissionDenied" => F.RpcFailed("calculate-tax", "x", 7, "PERMISSION_DENIED", 3, "client"),
+        "RpcDenied" => F.RpcDenied("calculate-tax", "spiffe://company.org/marketing", "127.0.0.1", 0.2),
+        "HandlerFailed" => F.HandlerFailed("sqlite", "evt_1", "System.IO.IOException"),
+        "HandlerTimeout" => F.HandlerTimeout("sqlite", "evt_1", TimeSpan.FromSeconds(5)),
+        "Backpressure" => F.Backpressure(8192, 1),
+        "SystemStarted" => F.SystemStarted("1.0.0"),
+        "SystemStopped" => F.SystemStopped(10),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    [Theory]
+    [MemberData(nameof(Rule))]
+    public void TypedHelpers_FollowTheSeverityOutcomeRule(string helper, SecurityEventType type, string action, EventSeverity severity, EventOutcome outcome, bool success)
+    {
+        var e = Make(helper);
+        Assert.Equal(type, e.Type);
+        Assert.Equal(action, e.Data.Action);
+        Assert.Equal(severity, e.Severity);
+        Assert.Equal(outcome, e.Outcome);
+        Assert.Equal(success, e.Data.Success);
+        Assert.Equal("finance", e.AgentId);
+        Assert.Equal("spiffe://company.org/finance", e.SpiffeId);
+        Assert.Equal(new[] { "action", "success" }, e.Data.Keys.Take(2));
+    }
+
+    [Fact]
+    public void PolicyEvaluated_CarriesDecisionFields()
+    {
+        var e = F.PolicyEvaluated(false, "spiffe://company.org/marketing", "calculate-tax", "marketing is forbidden", ["forbid-marketing"], ["policy3"], "spiffe://company.org/finance", "10.1.1.1");
+        Assert.False(e.Data["allowed"].AsBoolean());
+        Assert.Equal("marketing is forbidden", e.Data["reason"].AsString());
+        Assert.Equal("calculate-tax", e.Data["method"].AsString());
+        Assert.Equal("spiffe://company.org/marketing", e.Data["principal"].AsString());
+        Assert.Equal(new[] { "forbid-marketing" }, e.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Equal(new[] { "policy3" }, e.Data["errors"].AsArray().Select(v => v.AsString()));
+        Assert.Equal("10.1.1.1", e.Actor!.Ip);
+    }
+
+    [Fact]
+    public void NullOptionalFields_AreLeftOut()
+    {
+        var e = F.IdentityFailed("untrusted");
+        Assert.False(e.Data.ContainsKey("spiffeId"));
+        Assert.Equal(EventActor.UnknownType, e.Actor!.Type);
+    }
+
+    [Fact]
+    public void Timestamps_ComeFromTheInjectedClock()
+    {
+        var clock = new FixedClock(new DateTimeOffset(2030, 1, 2, 3, 4, 5, 678, TimeSpan.Zero));
+        var e = new SecurityEventFactory("a", null, clock).SystemStarted();
+        Assert.Equal(clock.Now, e.Timestamp);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now => now;
+
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}

@@ -1,0 +1,382 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using System.Text.Json;
+using Aztp.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Aztp.Core.Tests;
+
+public class SecurityMonitorTests
+{
+    private static SecurityEvent Rpc(int i) => SecurityEvent.Create(SecurityEventType.Rpc, "finance", "spiffe://company.org/finance",
+        EventSeverity.Info, EventOutcome.Success, EventData.Of(new("action", "request_received"), new("success", true), new("method", "calculate-tax"), new("n", i)));
+
+    private sealed class Collector(string name = "collector") : ISecurityEventHandler
+    {
+        public ConcurrentQueue<SecurityEvent> Events { get; } = new();
+
+        public string Name => name;
+
+        public ValueTask HandleAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+        {
+            Events.Enqueue(securityEvent);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task ConsoleLine_IsOneLinePerEvent_WithPrefixAndEveryField()
+    {
+        var output = new MemoryStream();
+        using var activity = new Activity("call").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleOutput = output });
+        monitor.SetSpiffeId("spiffe://company.org/finance");
+        var emitted = new[]
+        {
+            monitor.Events.IdentityVerified("spiffe://company.org/payroll", "10.0.0.7"),
+            monitor.Events.PolicyEvaluated(false, "spiffe://company.org/marketing", "calculate-tax", "marketing may not call finance", ["forbid-marketing"]),
+            monitor.Events.RpcRequestReceived("calculate-tax", "spiffe://company.org/payroll", "10.0.0.7"),
+        };
+        foreach (var e in emitted)
+        {
+            await monitor.EmitAsync(e);
+        }
+        await monitor.DisposeAsync();
+
+        var lines = Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            Assert.StartsWith("[AZTP:EVENT] {", lines[i], StringComparison.Ordinal);
+            using var doc = JsonDocument.Parse(lines[i]["[AZTP:EVENT] ".Length..]);
+            var root = doc.RootElement;
+            Assert.Equal(emitted[i].Id, root.GetProperty("id").GetString());
+            Assert.Equal(SecurityEventJson.TypeName(emitted[i].Type), root.GetProperty("type").GetString());
+            Assert.Equal("finance", root.GetProperty("agentId").GetString());
+            Assert.Equal("spiffe://company.org/finance", root.GetProperty("spiffeId").GetString());
+            Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", root.GetProperty("timestamp").GetString());
+            Assert.Equal(activity.TraceId.ToHexString(), root.GetProperty("traceId").GetString());
+            Assert.Equal(activity.SpanId.ToHexString(), root.GetProperty("spanId").GetString());
+            Assert.Equal(SecurityEventJson.SeverityName(emitted[i].Severity), root.GetProperty("severity").GetString());
+            Assert.Equal(SecurityEventJson.OutcomeName(emitted[i].Outcome), root.GetProperty("outcome").GetString());
+            Assert.Equal(emitted[i].Actor!.Id, root.GetProperty("actor").GetProperty("id").GetString());
+            Assert.Equal(emitted[i].Data.Action, root.GetProperty("data").GetProperty("action").GetString());
+            Assert.Equal(emitted[i], SecurityEventJson.Deserialize(lines[i]["[AZTP:EVENT] ".Length..]));
+        }
+        // The reference's example shapes, field for field.
+        using var identity = JsonDocument.Parse(lines[0]["[AZTP:EVENT] ".Length..]);
+        Assert.True(identity.RootElement.GetProperty("data").GetProperty("success").GetBoolean());
+        Assert.Equal("spiffe://company.org/payroll", identity.RootElement.GetProperty("data").GetProperty("spiffeId").GetString());
+        using var policy = JsonDocument.Parse(lines[1]["[AZTP:EVENT] ".Length..]);
+        Assert.False(policy.RootElement.GetProperty("data").GetProperty("allowed").GetBoolean());
+        Assert.Equal("marketing may not call finance", policy.RootElement.GetProperty("data").GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task ConsoleLoggingFalse_WritesNothing()
+    {
+        var output = new MemoryStream();
+        var collector = new Collector();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false, ConsoleOutput = output, Handlers = { collector } });
+        await monitor.EmitAsync(Rpc(1));
+        await monitor.DisposeAsync();
+        Assert.Equal(0, output.Length);
+        Assert.Single(collector.Events);
+    }
+
+    [Fact]
+    public async Task Handlers_SeeEventsInEmissionOrder_AndOnEventRuns()
+    {
+        var fromOnEvent = new ConcurrentQueue<int>();
+        var collector = new Collector();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions
+        {
+            ConsoleLogging = false,
+            OnEvent = (e, _) => { fromOnEvent.Enqueue((int)e.Data["n"].AsInteger()!); return ValueTask.CompletedTask; },
+            Handlers = { collector },
+        });
+        for (var i = 0; i < 5000; i++)
+        {
+            await monitor.EmitAsync(Rpc(i));
+        }
+        await monitor.FlushAsync();
+        Assert.Equal(Enumerable.Range(0, 5000), fromOnEvent);
+        Assert.Equal(Enumerable.Range(0, 5000), collector.Events.Select(e => (int)e.Data["n"].AsInteger()!));
+        await monitor.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ThrowingHandler_IsReportedAndIsolated()
+    {
+        var collector = new Collector();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false });
+        monitor.AddHandler("thrower", (e, _) => e.Type == SecurityEventType.Rpc ? throw new InvalidOperationException("boom with secret") : ValueTask.CompletedTask);
+        monitor.AddHandler("async-thrower", async (e, ct) => { await Task.Yield(); if (e.Type == SecurityEventType.Rpc) { throw new IOException("disk"); } });
+        monitor.AddHandler(collector);
+        for (var i = 0; i < 10; i++)
+        {
+            await monitor.EmitAsync(Rpc(i));
+        }
+        await monitor.FlushAsync();
+        await monitor.FlushAsync(); // the failure reports are emitted by the pumps; a second flush passes them too
+        await monitor.DisposeAsync();
+
+        Assert.Equal(10, collector.Events.Count(e => e.Type == SecurityEventType.Rpc));
+        var failures = collector.Events.Where(e => e.Type == SecurityEventType.Monitoring).ToList();
+        Assert.Equal(20, failures.Count);
+        Assert.All(failures, f =>
+        {
+            Assert.Equal(EventActions.HandlerFailed, f.Data.Action);
+            Assert.Equal(EventSeverity.Error, f.Severity);
+            Assert.Equal(EventOutcome.Error, f.Outcome);
+            Assert.DoesNotContain("secret", f.ToString(), StringComparison.Ordinal);
+        });
+        Assert.Equal(10, failures.Count(f => f.Data["handler"].AsString() == "thrower" && f.Data["errorType"].AsString() == typeof(InvalidOperationException).FullName));
+        Assert.Equal(20, monitor.Statistics.HandlerFailures);
+    }
+
+    [Fact]
+    public async Task HangingHandler_TimesOut_AndDoesNotDelayOtherHandlers()
+    {
+        var collector = new Collector();
+        var cancelled = 0;
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false, HandlerTimeout = TimeSpan.FromMilliseconds(150) });
+        monitor.AddHandler("hanger", async (e, ct) =>
+        {
+            if (e.Type != SecurityEventType.Rpc) { return; }
+            try { await Task.Delay(Timeout.Infinite, ct); }
+            catch (OperationCanceledException) { Interlocked.Increment(ref cancelled); throw; }
+        });
+        monitor.AddHandler(collector);
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < 5; i++)
+        {
+            await monitor.EmitAsync(Rpc(i));
+        }
+        // The collector gets all five long before the hanger has timed out on even two of them.
+        while (collector.Events.Count(e => e.Type == SecurityEventType.Rpc) < 5)
+        {
+            await Task.Delay(5);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "other handler was blocked by the hanging one");
+        }
+        Assert.True(sw.Elapsed < TimeSpan.FromMilliseconds(300), $"took {sw.Elapsed}");
+        await monitor.FlushAsync();
+        await monitor.FlushAsync();
+        await monitor.DisposeAsync();
+        var timeouts = collector.Events.Where(e => e.Data.Action == EventActions.HandlerTimeout).ToList();
+        Assert.Equal(5, timeouts.Count);
+        Assert.All(timeouts, t => Assert.Equal("hanger", t.Data["handler"].AsString()));
+        Assert.Equal(5, monitor.Statistics.HandlerTimeouts);
+        Assert.Equal(5, Volatile.Read(ref cancelled));
+    }
+
+    [Fact]
+    public async Task Backpressure_SlowHandler_LosesNothing_AndReportsEpisodes()
+    {
+        const int producers = 4, perProducer = 25_000;
+        var counts = new int[producers];
+        var outOfOrder = 0;
+        var last = new int[producers];
+        Array.Fill(last, -1);
+        var spins = 0;
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false, QueueCapacity = 64 });
+        var backpressure = 0;
+        monitor.AddHandler("slow", async (e, _) =>
+        {
+            if (e.Type == SecurityEventType.Monitoring) { if (e.Data.Action == EventActions.Backpressure) { backpressure++; } return; }
+            var p = (int)e.Data["p"].AsInteger()!;
+            var n = (int)e.Data["n"].AsInteger()!;
+            if (n != last[p] + 1) { outOfOrder++; }
+            last[p] = n;
+            counts[p]++;
+            if (++spins % 1000 == 0) { await Task.Delay(1, CancellationToken.None); } // periodically slow: queues fill, producers wait
+        });
+        await Task.WhenAll(Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
+        {
+            for (var n = 0; n < perProducer; n++)
+            {
+                await monitor.EmitAsync(SecurityEvent.Create(SecurityEventType.Rpc, "a", null, EventSeverity.Info, EventOutcome.Success,
+                    EventData.Of(new("action", "x"), new("p", p), new("n", n))));
+            }
+        })));
+        await monitor.DisposeAsync();
+        Assert.Equal(producers * perProducer, counts.Sum());
+        Assert.All(counts, c => Assert.Equal(perProducer, c));
+        Assert.Equal(0, outOfOrder);
+        Assert.True(monitor.Statistics.BackpressureEpisodes >= 1);
+        Assert.Equal(monitor.Statistics.BackpressureEpisodes, backpressure);
+        Assert.Equal(0, monitor.Statistics.Undelivered);
+    }
+
+    [Fact]
+    public async Task Dispose_DrainsEveryQueuedEvent()
+    {
+        var collector = new Collector();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false });
+        monitor.AddHandler("slowish", async (_, _) => await Task.Yield());
+        monitor.AddHandler(collector);
+        for (var i = 0; i < 2000; i++)
+        {
+            await monitor.EmitAsync(Rpc(i));
+        }
+        await monitor.DisposeAsync();
+        Assert.Equal(2000, collector.Events.Count);
+        Assert.Equal(4000, monitor.Statistics.Delivered);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await monitor.EmitAsync(Rpc(0)));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => monitor.FlushAsync());
+    }
+
+    [Fact]
+    public async Task Dispose_WithStuckHandler_GivesUpAfterShutdownTimeout_AndReportsUndelivered()
+    {
+        var stderr = new StringWriter();
+        var original = Console.Error;
+        var release = new TaskCompletionSource();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions
+        {
+            ConsoleLogging = false,
+            HandlerTimeout = Timeout.InfiniteTimeSpan,
+            ShutdownTimeout = TimeSpan.FromMilliseconds(200),
+        });
+        monitor.AddHandler("stuck", async (_, _) => await release.Task);
+        for (var i = 0; i < 10; i++)
+        {
+            await monitor.EmitAsync(Rpc(i));
+        }
+        var sw = Stopwatch.StartNew();
+        Console.SetError(stderr);
+        try
+        {
+            await monitor.DisposeAsync();
+        }
+        finally
+        {
+            Console.SetError(original);
+            release.TrySetResult();
+        }
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"dispose took {sw.Elapsed}");
+        Assert.True(monitor.Statistics.Undelivered >= 9, $"undelivered {monitor.Statistics.Undelivered}");
+        Assert.Contains("[AZTP:MONITOR] shutdown timeout", stderr.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Events_AreRedactedBeforeAnyHandlerSeesThem()
+    {
+        var collector = new Collector();
+        var output = new MemoryStream();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleOutput = output, Handlers = { collector } });
+        await monitor.EmitAsync(SecurityEvent.Create(SecurityEventType.Identity, "a", null, EventSeverity.Warning, EventOutcome.Failure,
+            EventData.Of(new("action", "failed"), new("detail", "got -----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"), new("token", "abc"))));
+        await monitor.DisposeAsync();
+        var seen = Assert.Single(collector.Events);
+        Assert.Equal("got [REDACTED:PEM]", seen.Data["detail"].AsString());
+        Assert.Equal("[REDACTED]", seen.Data["token"].AsString());
+        var console = Encoding.UTF8.GetString(output.ToArray());
+        Assert.DoesNotContain("BEGIN CERTIFICATE", console, StringComparison.Ordinal);
+        Assert.DoesNotContain("abc", console, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TraceIds_ComeFromCurrentActivity_AndAreAbsentWithoutOne()
+    {
+        Activity.Current = null;
+        var without = SecurityEvent.Create(SecurityEventType.Rpc, "a", null, EventSeverity.Info, EventOutcome.Success, EventData.Empty);
+        Assert.Null(without.TraceId);
+        Assert.Null(without.SpanId);
+
+        using var parent = new Activity("parent").SetIdFormat(ActivityIdFormat.W3C).Start();
+        using var child = new Activity("child").SetIdFormat(ActivityIdFormat.W3C).Start();
+        var with = SecurityEvent.Create(SecurityEventType.Rpc, "a", null, EventSeverity.Info, EventOutcome.Success, EventData.Empty);
+        Assert.Equal(parent.TraceId.ToHexString(), with.TraceId);
+        Assert.Equal(child.SpanId.ToHexString(), with.SpanId);
+        Assert.Matches("^[0-9a-f]{32}$", with.TraceId);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Metrics_CountEventsByTypeAndOutcome()
+    {
+        var seen = new ConcurrentBag<(string Type, string Outcome)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Aztp" && instrument.Name == "aztp.events") { l.EnableMeasurementEvents(instrument); }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? type = null, outcome = null;
+            foreach (var t in tags)
+            {
+                if (t.Key == "type") { type = (string?)t.Value; }
+                if (t.Key == "outcome") { outcome = (string?)t.Value; }
+            }
+            if (type is not null && outcome is not null && value == 1) { seen.Add((type, outcome)); }
+        });
+        listener.Start();
+        var monitor = new SecurityMonitor("metrics-agent", new MonitoringOptions { ConsoleLogging = false });
+        await monitor.EmitAsync(monitor.Events.PolicyEvaluated(false, "spiffe://td/x", "m", "no"));
+        await monitor.EmitAsync(monitor.Events.IdentityVerified("spiffe://td/x"));
+        await monitor.DisposeAsync();
+        Assert.Contains(("policy", "denied"), seen);
+        Assert.Contains(("identity", "success"), seen);
+    }
+
+    private sealed class ListLogger : ILogger, ILoggerFactory, ILoggerProvider
+    {
+        public ConcurrentQueue<(LogLevel Level, IReadOnlyList<KeyValuePair<string, object?>> State, string Message)> Entries { get; } = new();
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Enqueue((logLevel, state as IReadOnlyList<KeyValuePair<string, object?>> ?? [], formatter(state, exception)));
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public void AddProvider(ILoggerProvider provider) { }
+
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public async Task LoggerBridge_WritesStructuredEntries_AtTheSeverityLevel()
+    {
+        var logger = new ListLogger();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false, LoggerFactory = logger });
+        var denied = monitor.Events.PolicyEvaluated(false, "spiffe://td/x", "calculate-tax", "nope");
+        await monitor.EmitAsync(denied);
+        await monitor.DisposeAsync();
+        var entry = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Warning, entry.Level);
+        var state = entry.State.ToDictionary(kv => kv.Key, kv => kv.Value);
+        Assert.Equal(denied.Id, state["EventId"]);
+        Assert.Equal("policy", state["Type"]);
+        Assert.Equal("evaluated", state["Action"]);
+        Assert.Equal("denied", state["Outcome"]);
+    }
+
+    public static TheoryData<int, string> BadOptions => new()
+    {
+        { 0, "QueueCapacity" },
+        { 1, "HandlerTimeout" },
+        { 2, "ShutdownTimeout" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void Options_AreValidatedEagerly_NamingTheOption(int which, string name)
+    {
+        var o = new MonitoringOptions();
+        switch (which)
+        {
+            case 0: o.QueueCapacity = 0; break;
+            case 1: o.HandlerTimeout = TimeSpan.Zero; break;
+            default: o.ShutdownTimeout = TimeSpan.FromSeconds(-1); break;
+        }
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new SecurityMonitor("a", o));
+        Assert.Contains("MonitoringOptions." + name, ex.Message, StringComparison.Ordinal);
+    }
+}

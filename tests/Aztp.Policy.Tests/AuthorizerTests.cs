@@ -1,0 +1,169 @@
+using Aztp.Policy.Internal;
+
+namespace Aztp.Policy.Tests;
+
+public sealed class AuthorizerTests
+{
+    private static readonly EntityUid Client = new("Agent", "spiffe://company.org/agent/client");
+    private static readonly EntityUid Finance = new("Agent", "spiffe://company.org/agent/finance");
+    private static readonly EntityUid Tax = new("Action", "calculate-tax");
+
+    private static readonly EntityStore Entities = EntityStore.FromJson("""
+        [
+          {"uid": {"type": "Agent", "id": "spiffe://company.org/agent/client"}, "attrs": {"tier": 2}, "parents": [{"type": "Group", "id": "clients"}]},
+          {"uid": {"type": "Group", "id": "clients"}, "attrs": {}, "parents": [{"type": "Group", "id": "everyone"}]}
+        ]
+        """);
+
+    private static AuthorizationResponse Authorize(string policies, string context = "{}") =>
+        CedarAuthorizer.Authorize(PolicySet.Parse(policies), Entities, new AuthorizationRequest(Client, Tax, Finance, CedarContext.FromJson(context)));
+
+    [Fact]
+    public void NoPolicies_DeniesByDefault_WithNoReasons()
+    {
+        var r = Authorize(string.Empty);
+        Assert.Equal(Decision.Deny, r.Decision);
+        Assert.Empty(r.Reasons);
+        Assert.Empty(r.Errors);
+    }
+
+    [Fact]
+    public void Permit_InGroupTransitively_Allows()
+    {
+        var r = Authorize("permit(principal in Group::\"everyone\", action == Action::\"calculate-tax\", resource);");
+        Assert.True(r.IsAllowed);
+        Assert.Equal(["policy0"], r.Reasons);
+    }
+
+    [Fact]
+    public void Forbid_OverridesPermit_AndOnlyForbidsDetermine()
+    {
+        var r = Authorize("permit(principal, action, resource);\nforbid(principal, action, resource) when { principal.tier < 3 };\npermit(principal in Group::\"clients\", action, resource);");
+        Assert.Equal(Decision.Deny, r.Decision);
+        Assert.Equal(["policy1"], r.Reasons);
+    }
+
+    [Fact]
+    public void ErroringPolicy_IsSkippedAndReported()
+    {
+        var r = Authorize("forbid(principal, action, resource) when { principal.missing == 1 };\npermit(principal, action, resource);");
+        Assert.True(r.IsAllowed);
+        Assert.Equal(["policy1"], r.Reasons);
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("policy0", e.PolicyId);
+        Assert.Contains("does not have the attribute `missing`", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Overflow_IsAnError_NotAWrapAround()
+    {
+        var r = Authorize("permit(principal, action, resource) when { 9223372036854775807 + 1 < 0 };");
+        Assert.Equal(Decision.Deny, r.Decision);
+        Assert.Contains("overflow", Assert.Single(r.Errors).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DecimalLessThanOperator_IsRejectedLikeTheReference()
+    {
+        var r = Authorize("permit(principal, action, resource) when { decimal(\"1.0\") < decimal(\"2.0\") };");
+        Assert.Equal(Decision.Deny, r.Decision);
+        Assert.Single(r.Errors);
+    }
+
+    [Fact]
+    public void Explain_UsesReasonAnnotation_ThenIdAnnotation()
+    {
+        Assert.Equal("clients may", Authorize("@id(\"c\") @reason(\"clients may\") permit(principal, action, resource);").Explain());
+        Assert.Equal("permitted by allow-all", Authorize("@id(\"allow-all\") permit(principal, action, resource);").Explain());
+        Assert.Equal("no policy permits the request (default deny)", Authorize("permit(principal == Agent::\"x\", action, resource);").Explain());
+    }
+
+    [Fact]
+    public void Context_FromValues_MapsDotNetTypes()
+    {
+        var ctx = CedarContext.FromValues(new Dictionary<string, object?>
+        {
+            ["trustDomain"] = "company.org",
+            ["ip"] = System.Net.IPAddress.Parse("10.1.2.3"),
+            ["time"] = new DateTimeOffset(2024, 6, 15, 12, 0, 0, TimeSpan.Zero),
+            ["amount"] = 42,
+            ["tags"] = new[] { "a", "b" },
+        });
+        var set = PolicySet.Parse("""
+            permit(principal, action, resource) when {
+              context.trustDomain == "company.org" && context.ip.isInRange(ip("10.0.0.0/8")) &&
+              context.time > datetime("2024-01-01") && context.amount == 42 && context.tags.contains("b")
+            };
+            """);
+        Assert.True(CedarAuthorizer.Authorize(set, Entities, new AuthorizationRequest(Client, Tax, Finance, ctx)).IsAllowed);
+        Assert.Throws<ArgumentException>(() => CedarContext.FromValues(new Dictionary<string, object?> { ["x"] = 1.5 }));
+    }
+
+    [Theory]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {}, \"parents\": [{\"type\": \"A\", \"id\": \"2\"}]}, {\"uid\": {\"type\": \"A\", \"id\": \"2\"}, \"attrs\": {}, \"parents\": [{\"type\": \"A\", \"id\": \"1\"}]}]", "cycle")]
+    [InlineData("{}", "array")]
+    [InlineData("[{\"attrs\": {}, \"parents\": []}]", "uid")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"parents\": []}]", "missing field `attrs`")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": null}, \"parents\": []}]", "nulls")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": 1.5}, \"parents\": []}]", "64-bit integer")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {\"x\": {\"__extn\": {\"fn\": \"nope\", \"arg\": \"1\"}}}, \"parents\": []}]", "unknown extension")]
+    public void Entities_Malformed_AreRejectedWithTypedError(string json, string fragment)
+    {
+        var ex = Assert.Throws<CedarJsonException>(() => EntityStore.FromJson(json));
+        Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Index_OnlyVisitsPoliciesWhoseScopeCanMatch()
+    {
+        var text = string.Concat(Enumerable.Range(0, 1000).Select(i => $"permit(principal == Agent::\"spiffe://company.org/agent/{i}\", action == Action::\"calculate-tax\", resource);\n"))
+            + "permit(principal in Group::\"clients\", action, resource);\npermit(principal is Agent, action, resource);\npermit(principal, action == Action::\"other\", resource);";
+        var set = PolicySet.Parse(text);
+        var request = new AuthorizationRequest(Client, Tax, Finance);
+        var visited = new List<string>();
+        set.Index.ForEachCandidate(request, Entities, ref visited, static (CedarPolicy p, ref List<string> v) =>
+        {
+            v.Add(p.Id);
+            return true;
+        });
+        Assert.Equal(["policy1000", "policy1001"], visited.Order());
+        Assert.True(CedarAuthorizer.Authorize(set, Entities, request).IsAllowed);
+    }
+
+    [Fact]
+    public void FastPath_ScopeOnlyRbac_DoesNotAllocate()
+    {
+        var set = PolicySet.Parse(string.Concat(Enumerable.Range(0, 100).Select(i => $"permit(principal == Agent::\"a{i}\", action == Action::\"calculate-tax\", resource);\n"))
+            + "permit(principal in Group::\"clients\", action == Action::\"calculate-tax\", resource);");
+        var request = new AuthorizationRequest(Client, Tax, Finance);
+        var denied = new AuthorizationRequest(Client, new EntityUid("Action", "other"), Finance);
+        for (var i = 0; i < 10; i++)
+        {
+            CedarAuthorizer.Authorize(set, Entities, request);
+            CedarAuthorizer.Authorize(set, Entities, denied);
+        }
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var allowed = 0;
+        for (var i = 0; i < 1000; i++)
+        {
+            allowed += CedarAuthorizer.Authorize(set, Entities, request).IsAllowed ? 1 : 0;
+        }
+        var afterAllowed = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            allowed += CedarAuthorizer.Authorize(set, Entities, denied).IsAllowed ? 1 : 0;
+        }
+        var afterDenied = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Equal(1000, allowed);
+        Assert.Equal((0L, 0L), (afterAllowed - before, afterDenied - afterAllowed));
+    }
+
+    [Fact]
+    public void Like_HandlesWildcardsAndEscapedStars()
+    {
+        Assert.True(Evaluator.Like("a*b", [new(false, 'a'), new(false, '*'), new(false, 'b')]));
+        Assert.False(Evaluator.Like("axb", [new(false, 'a'), new(false, '*'), new(false, 'b')]));
+        Assert.True(Evaluator.Like("axxb", [new(false, 'a'), new(true, '*'), new(false, 'b')]));
+        Assert.True(Evaluator.Like(string.Empty, [new(true, '*')]));
+    }
+}

@@ -1,0 +1,37 @@
+using System.Threading.Channels;
+using Aztp.Core;
+
+namespace Aztp.Policy.Tests;
+
+/// <summary>A real SecurityMonitor whose events are collected for assertions; waiting is on a signal, never a sleep.</summary>
+public sealed class EventRecorder : IAsyncDisposable
+{
+    private readonly Channel<SecurityEvent> _events = Channel.CreateUnbounded<SecurityEvent>();
+
+    public EventRecorder()
+    {
+        Monitor = new SecurityMonitor("policy-tests", new MonitoringOptions
+        {
+            ConsoleLogging = false,
+            OnEvent = (e, ct) => _events.Writer.WriteAsync(e, ct),
+        });
+    }
+
+    public SecurityMonitor Monitor { get; }
+
+    /// <summary>The next event with the given data action (earlier other events are skipped).</summary>
+    public async Task<SecurityEvent> NextAsync(string action, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var e = await _events.Reader.ReadAsync(cts.Token);
+            if (e.Data.Action == action)
+            {
+                return e;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => Monitor.DisposeAsync();
+}
