@@ -292,6 +292,62 @@ public sealed class WorkloadApiSourceTests : IAsyncLifetime
         Assert.Equal(2, serials.Distinct().Count());
     }
 
+    [WorkloadFact]
+    public async Task Expiry_EmitsExpiringOnce_ThenFailsClosedAfterNotAfter()
+    {
+        var server = await ServerAsync(StateFor("finance"));
+        var clock = new ManualTime(DateTimeOffset.UtcNow);
+        var source = await OpenAsync(server, o =>
+        {
+            o.TimeProvider = clock;
+            o.ExpiryCheckInterval = TimeSpan.FromMilliseconds(50);
+            o.ExpiringThreshold = TimeSpan.FromHours(1);
+        });
+        var svid = source.GetX509Svid();
+
+        clock.Now = svid.NotAfter - TimeSpan.FromMinutes(30);
+        var expiring = await EventAsync(EventActions.Expiring);
+        Assert.Equal(EventSeverity.Warning, expiring.Severity);
+        Assert.Same(svid, source.GetX509Svid()); // still valid: served
+
+        clock.Now = svid.NotAfter + TimeSpan.FromSeconds(1);
+        var expired = await EventAsync(EventActions.Expired);
+        Assert.Equal(EventSeverity.Critical, expired.Severity);
+        var e = Assert.Throws<WorkloadApiException>(() => source.GetX509Svid());
+        Assert.Contains("expired", e.Message, StringComparison.Ordinal);
+        lock (_events)
+        {
+            Assert.Single(_events, x => Action(x) == EventActions.Expiring);
+        }
+    }
+
+    [WorkloadFact]
+    public async Task Client_X509BundlesStream_FollowsFederationChanges()
+    {
+        var server = await ServerAsync(StateFor("finance"));
+        await using var client = new WorkloadApiClient(new WorkloadApiClientOptions { Address = server.Address });
+        using var cts = new CancellationTokenSource(Wait);
+        using var partner = DevCertificateAuthority.Create(TrustDomain.Parse("partner.net"));
+        var seen = new List<string[]>();
+        await foreach (var bundles in client.WatchX509BundlesAsync(cts.Token))
+        {
+            seen.Add([.. bundles.Select(b => b.TrustDomain.Name).Order(StringComparer.Ordinal)]);
+            if (seen.Count == 1)
+            {
+                var state = StateFor("finance");
+                state["federated"] = new JsonObject { ["spiffe://partner.net"] = WorkloadState.Der(partner.ToBundle()) };
+                server.WriteState(state);
+            }
+            else if (seen[^1].Length == 2)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(["company.org"], seen[0]);
+        Assert.Equal(["company.org", "partner.net"], seen[^1]);
+    }
+
     [Fact]
     public async Task Open_UnreachableAgent_TimesOutWithTypedError()
     {
