@@ -40,12 +40,15 @@ public sealed class WorkloadApiClient : IAsyncDisposable, IDisposable
     /// <summary>The endpoint in use, as <c>unix:///path</c> or <c>tcp://ip:port</c>.</summary>
     public string Endpoint { get; }
 
-    /// <summary>Streams X.509 contexts: the first arrives when the agent has attested the workload, then one per change.</summary>
+    /// <summary>
+    /// Streams X.509 contexts: the first arrives when the agent has attested the workload, then one per change. The caller
+    /// owns the SVIDs it receives and disposes them.
+    /// </summary>
     /// <exception cref="WorkloadApiException">The call failed (PERMISSION_DENIED: no identity issued) or an answer was malformed.</exception>
     public async IAsyncEnumerable<X509Context> WatchX509ContextsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var call = _channel.AsyncServerStreamingCall(WorkloadApiMethods.FetchX509Svid, new X509SVIDRequest(), Options(null, cancellationToken));
-        while (await MoveNextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
+        while (await MoveNextAsync("FetchX509SVID", call.ResponseStream, cancellationToken).ConfigureAwait(false))
         {
             yield return WorkloadApiConvert.ToContext(call.ResponseStream.Current);
         }
@@ -53,7 +56,7 @@ public sealed class WorkloadApiClient : IAsyncDisposable, IDisposable
         throw StreamEnded("FetchX509SVID");
     }
 
-    /// <summary>Returns the first X.509 context (all SVIDs and bundles) and closes the stream.</summary>
+    /// <summary>Returns the first X.509 context (all SVIDs and bundles; the caller disposes the SVIDs) and closes the stream.</summary>
     /// <exception cref="WorkloadApiException">The call failed or the answer was malformed.</exception>
     public async Task<X509Context> FetchX509ContextAsync(CancellationToken cancellationToken = default)
     {
@@ -70,7 +73,7 @@ public sealed class WorkloadApiClient : IAsyncDisposable, IDisposable
     public async IAsyncEnumerable<IReadOnlyList<TrustBundle>> WatchX509BundlesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var call = _channel.AsyncServerStreamingCall(WorkloadApiMethods.FetchX509Bundles, new X509BundlesRequest(), Options(null, cancellationToken));
-        while (await MoveNextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
+        while (await MoveNextAsync("FetchX509Bundles", call.ResponseStream, cancellationToken).ConfigureAwait(false))
         {
             yield return WorkloadApiConvert.ToBundles(call.ResponseStream.Current);
         }
@@ -83,7 +86,7 @@ public sealed class WorkloadApiClient : IAsyncDisposable, IDisposable
     public async IAsyncEnumerable<IReadOnlyList<TrustBundle>> WatchJwtBundlesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var call = _channel.AsyncServerStreamingCall(WorkloadApiMethods.FetchJwtBundles, new JWTBundlesRequest(), Options(null, cancellationToken));
-        while (await MoveNextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
+        while (await MoveNextAsync("FetchJWTBundles", call.ResponseStream, cancellationToken).ConfigureAwait(false))
         {
             yield return WorkloadApiConvert.ToJwtBundles(call.ResponseStream.Current);
         }
@@ -166,7 +169,7 @@ public sealed class WorkloadApiClient : IAsyncDisposable, IDisposable
         }
     }
 
-    private async Task<bool> MoveNextAsync<T>(IAsyncStreamReader<T> stream, CancellationToken cancellationToken)
+    private async Task<bool> MoveNextAsync<T>(string rpc, IAsyncStreamReader<T> stream, CancellationToken cancellationToken)
     {
         try
         {
@@ -174,11 +177,11 @@ public sealed class WorkloadApiClient : IAsyncDisposable, IDisposable
         }
         catch (RpcException e)
         {
-            throw Translate("stream", e);
+            throw Translate(rpc, e);
         }
         catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
         {
-            throw new WorkloadApiException(StatusCode.Unavailable, $"Workload API: cannot reach {Endpoint}: {e.Message}", e);
+            throw new WorkloadApiException(StatusCode.Unavailable, $"Workload API {rpc}: cannot reach {Endpoint}: {e.Message}", e);
         }
     }
 
