@@ -34,9 +34,7 @@ internal static class SqliteSchema
 
     public static async Task CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
     {
-        // A 64 MiB page cache (default 2 MiB) keeps the seven indexes' hot pages in memory while a batch is inserted;
-        // it changes no durability setting.
-        await ExecAsync(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")}; PRAGMA cache_size=-65536;", cancellationToken).ConfigureAwait(false);
+        await ExecAsync(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")};", cancellationToken).ConfigureAwait(false);
         await ExecAsync(connection, $"""
             CREATE TABLE IF NOT EXISTS {table} (
               id INTEGER PRIMARY KEY AUTOINCREMENT,
