@@ -48,15 +48,26 @@ public sealed class AgentDefinition
     {
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(implementation);
-        var definition = GrpcServiceDefinition.FromDescriptor(service, implementation);
-        var options = new AgentServiceOptions(definition.ServiceName, definition.MethodNames);
+        return AddService(GrpcServiceDefinition.FromDescriptor(service, implementation), configure);
+    }
+
+    /// <summary>
+    /// Adds a service bound by hand with <see cref="GrpcServiceDefinition.CreateBuilder"/> (for services without a
+    /// generated descriptor). Actions default to the kebab-case method name, as for descriptor-bound services.
+    /// </summary>
+    /// <param name="service">The service definition.</param>
+    /// <param name="configure">Optional per-method policy settings.</param>
+    /// <returns>This definition.</returns>
+    public AgentDefinition AddService(GrpcServiceDefinition service, Action<AgentServiceOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        var options = new AgentServiceOptions(service.ServiceName, service.MethodNames);
         configure?.Invoke(options);
-        foreach (var method in definition.MethodNames)
+        foreach (var method in service.MethodNames)
         {
-            var fullName = "/" + definition.ServiceName + "/" + method;
-            _methods[fullName] = options.PolicyFor(method);
+            _methods["/" + service.ServiceName + "/" + method] = options.PolicyFor(method);
         }
-        _services.Add(definition);
+        _services.Add(service);
         return this;
     }
 
