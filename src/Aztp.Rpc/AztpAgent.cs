@@ -69,8 +69,7 @@ public static class AztpAgent
                 new X509SvidValidator(identity, new X509SvidValidatorOptions { TimeProvider = spiffe.TimeProvider }),
                 new JwtSvidValidator(identity, new JwtSvidValidatorOptions { TimeProvider = spiffe.TimeProvider }),
                 spiffe.AcceptJwtSvid, spiffe.TimeProvider);
-            await monitor.EmitAsync(monitor.Events.IdentitySetupComplete(svid.Id.ToString(), svid.NotAfter, "key_directory"), cancellationToken)
-                .ConfigureAwait(false);
+            // identity/setup_complete comes from the key directory source itself (it has the monitor).
             return new SecuredAgent(agent, core, store);
         }
         catch

@@ -43,7 +43,7 @@ public sealed class SecureCallTests
         Assert.True(received.Data.GetBoolean("success") == true);
         Assert.Equal(traceId, received.TraceId);
         Assert.Equal(traceId, Single(serverEvents, SecurityEventType.Rpc, EventActions.ResponseSent).TraceId);
-        Assert.Contains(serverEvents, e => e.Data.GetString("action") == EventActions.SetupComplete);
+        Single(serverEvents, SecurityEventType.Identity, EventActions.SetupComplete);
     }
 
     [Fact]
