@@ -153,6 +153,19 @@ public sealed class SecuredAgent : IAsyncDisposable
         return channel;
     }
 
+    /// <summary>
+    /// Mints a JWT-SVID for this agent for <paramref name="audience"/> (another agent's SPIFFE ID), to send as
+    /// <c>authorization: Bearer …</c> when a proxy ends TLS in front of that agent.
+    /// </summary>
+    /// <param name="audience">The receiving agent's SPIFFE ID.</param>
+    /// <param name="cancellationToken">Cancels the fetch.</param>
+    /// <returns>The token (never log it).</returns>
+    public ValueTask<JwtSvid> FetchJwtSvidAsync(string audience, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(audience);
+        return _core.Identity.FetchJwtSvidAsync([audience], cancellationToken);
+    }
+
     /// <summary>Re-reads the key directory now (changes are also picked up by the watcher); returns whether anything changed.</summary>
     /// <param name="cancellationToken">Cancels the reload.</param>
     /// <returns><see langword="true"/> when the SVID or bundles changed.</returns>
