@@ -31,31 +31,32 @@ public static class AuditChain
     }
 
     /// <summary>True when <paramref name="text"/> is a well-formed chain hash (64 lower-case hex digits).</summary>
-    public static bool IsWellFormedHash([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? text)
+    public static bool IsWellFormedHash([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? text) =>
+        text is { Length: 64 } && !text.AsSpan().ContainsAnyExcept(LowerHexDigits);
+
+    internal static bool TryParseHash(string? text, Span<byte> destination) =>
+        IsWellFormedHash(text) && Convert.FromHexString(text.AsSpan(), destination, out _, out var written) == OperationStatus.Done && written == 32;
+
+    /// <summary>
+    /// Advances a chain in place: <paramref name="state"/> holds the previous hash (32 raw bytes) and receives the new
+    /// one; returns the new hash as text. Avoids hex-parsing the previous hash once per record.
+    /// </summary>
+    internal static string Advance(Span<byte> state, ReadOnlySpan<byte> payload)
     {
-        if (text is null || text.Length != 64)
-        {
-            return false;
-        }
-        foreach (var c in text)
-        {
-            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
-            {
-                return false;
-            }
-        }
-        return true;
+        ComputeHash(state, payload, state);
+        return Convert.ToHexStringLower(state);
     }
 
-    internal static bool TryParseHash(string? text, Span<byte> destination)
+    /// <summary>True when <paramref name="hash"/> is the lower-case hex form of <paramref name="raw"/> (32 bytes).</summary>
+    internal static bool HexEquals(ReadOnlySpan<byte> raw, string hash)
     {
-        if (!IsWellFormedHash(text))
-        {
-            return false;
-        }
-        return Convert.FromHexString(text, destination, out _, out var written) == OperationStatus.Done && written == 32;
+        Span<char> text = stackalloc char[64];
+        return Convert.TryToHexStringLower(raw, text, out var written) && written == 64 && text.SequenceEqual(hash);
     }
 
+    private static readonly SearchValues<char> LowerHexDigits = SearchValues.Create("0123456789abcdef");
+
+    // destination may overlap prevHash: prevHash is copied out before the hash is written.
     internal static void ComputeHash(ReadOnlySpan<byte> prevHash, ReadOnlySpan<byte> payload, Span<byte> destination)
     {
         var length = 32 + payload.Length;

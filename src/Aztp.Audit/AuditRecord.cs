@@ -54,14 +54,13 @@ public sealed class AuditRecord
     public bool HasValidHash()
     {
         Span<byte> prev = stackalloc byte[32];
-        Span<byte> stored = stackalloc byte[32];
-        if (!AuditChain.TryParseHash(PrevHash, prev) || !AuditChain.TryParseHash(Hash, stored))
+        if (Hash.Length != 64 || !AuditChain.TryParseHash(PrevHash, prev))
         {
             return false;
         }
-        Span<byte> computed = stackalloc byte[32];
-        AuditChain.ComputeHash(prev, Payload.Span, computed);
-        return computed.SequenceEqual(stored);
+        // Compare as text: a stored hash that is not lower-case hex can never equal the computed hex form.
+        AuditChain.ComputeHash(prev, Payload.Span, prev);
+        return AuditChain.HexEquals(prev, Hash);
     }
 
     /// <summary>Reads the event this record holds.</summary>

@@ -20,6 +20,9 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
     private ITimer? _timer;
     private long _lastSeq;
     private string _lastHash = AuditChain.GenesisHash;
+    // _lastHash as 32 raw bytes, and a scratch copy a batch advances (committed only when the write succeeds).
+    private readonly byte[] _lastHashRaw = new byte[32];
+    private readonly byte[] _chainState = new byte[32];
     private long _unsealed;
     private DateTimeOffset _lastCheckpointAt;
     private bool _needsResync = true;
@@ -77,10 +80,12 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             var checkpointAt = _lastCheckpointAt;
             var checkpoints = 0;
             var now = _options.TimeProvider.GetUtcNow();
+            var state = _chainState;
+            _lastHashRaw.CopyTo(state, 0);
             foreach (var evt in batch)
             {
                 var payload = Serialize(evt);
-                var hash = AuditChain.ComputeHash(prev, payload);
+                var hash = AuditChain.Advance(state, payload);
                 records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
                 prev = hash;
                 unsealed++;
@@ -90,6 +95,7 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
                     records.Add(cp);
                     seq = cp.Seq;
                     prev = cp.Hash;
+                    AuditChain.TryParseHash(prev, state);
                     unsealed = 0;
                     checkpointAt = now;
                     checkpoints++;
@@ -224,6 +230,10 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
 
     private void Commit(long seq, string hash, long unsealed, DateTimeOffset checkpointAt, int checkpoints)
     {
+        if (!AuditChain.TryParseHash(hash, _lastHashRaw))
+        {
+            throw new AuditStoreException($"The store's last hash is not 64 lower-case hex digits: '{hash}'.");
+        }
         Volatile.Write(ref _lastSeq, seq);
         Volatile.Write(ref _lastHash, hash);
         _unsealed = unsealed;

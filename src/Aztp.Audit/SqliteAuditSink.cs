@@ -11,7 +11,7 @@ public sealed class SqliteAuditSink : AuditSink
 {
     private readonly SqliteAuditSinkOptions _options;
     private SqliteConnection? _connection;
-    private SqliteCommand? _insert;
+    private SqliteInsert? _insert;
 
     private SqliteAuditSink(SqliteAuditSinkOptions options)
         : base(options)
@@ -48,16 +48,7 @@ public sealed class SqliteAuditSink : AuditSink
     /// <inheritdoc/>
     public override string Name => "sqlite";
 
-    private void PrepareInsert()
-    {
-        var command = _connection!.CreateCommand();
-        command.CommandText = $"INSERT INTO {_options.Table} ({SqliteSchema.Columns}) VALUES ($seq, $kind, $prev, $hash, $eid, $ts, $type, $agent, $outcome, $severity, $trace, $actor, $json)";
-        foreach (var name in new[] { "$seq", "$kind", "$prev", "$hash", "$eid", "$ts", "$type", "$agent", "$outcome", "$severity", "$trace", "$actor", "$json" })
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-        _insert = command;
-    }
+    private void PrepareInsert() => _insert = new SqliteInsert(_connection!, _options.Table);
 
     private protected override async ValueTask<AuditRecord?> ReadLastRecordAsync(CancellationToken cancellationToken)
     {
@@ -69,28 +60,13 @@ public sealed class SqliteAuditSink : AuditSink
 
     private protected override ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
-        // Microsoft.Data.Sqlite runs synchronously; its async methods only wrap these calls.
+        // Synchronous by nature (Microsoft.Data.Sqlite's async methods only wrap these calls). One transaction per
+        // batch: all records or none become durable.
         using var transaction = _connection!.BeginTransaction();
         var insert = _insert!;
-        insert.Transaction = transaction;
-        var p = insert.Parameters;
         foreach (var record in records)
         {
-            var row = AuditRow.From(record);
-            p[0].Value = record.Seq;
-            p[1].Value = AuditRow.KindName(record.Kind);
-            p[2].Value = record.PrevHash;
-            p[3].Value = record.Hash;
-            p[4].Value = (object?)row.EventId ?? DBNull.Value;
-            p[5].Value = row.TimestampText;
-            p[6].Value = (object?)row.Type ?? DBNull.Value;
-            p[7].Value = (object?)row.Agent ?? DBNull.Value;
-            p[8].Value = (object?)row.Outcome ?? DBNull.Value;
-            p[9].Value = (object?)row.Severity ?? DBNull.Value;
-            p[10].Value = (object?)row.TraceId ?? DBNull.Value;
-            p[11].Value = (object?)row.Actor ?? DBNull.Value;
-            p[12].Value = row.Json;
-            insert.ExecuteNonQuery();
+            insert.Insert(record);
         }
         transaction.Commit();
         return ValueTask.CompletedTask;

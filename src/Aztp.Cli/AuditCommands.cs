@@ -56,12 +56,11 @@ internal static class AuditCommands
             AuditVerificationResult result;
             try
             {
-                var anchors = bundleDir is null ? null : AuditTrustBundle.LoadDirectory(bundleDir);
-                result = await AuditVerifier.VerifyAsync(parse.GetValue(store)!, new AuditVerifyOptions
-                {
-                    TrustAnchors = anchors,
-                    RequireSealedTail = !parse.GetValue(allowUnsealed),
-                }, ct).ConfigureAwait(false);
+                var sealedTail = !parse.GetValue(allowUnsealed);
+                var options = bundleDir is null
+                    ? new AuditVerifyOptions { RequireSealedTail = sealedTail }
+                    : AuditVerifyOptions.FromKeyDirectory(bundleDir, sealedTail);
+                result = await AuditVerifier.VerifyAsync(parse.GetValue(store)!, options, ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is AuditStoreException or ArgumentException)
             {

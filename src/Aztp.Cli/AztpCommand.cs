@@ -13,6 +13,7 @@ internal static class AztpCommand
         IdentityCommands.Add(root, stdout, stderr);
         PolicyCommands.Add(root, stdout, stderr);
         AuditCommands.Add(root, stdout, stderr);
+        WorkloadCommands.Add(root, stdout, stderr);
         _ = stdout;
         _ = stderr;
         return root;

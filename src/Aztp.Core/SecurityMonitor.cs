@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Aztp.Core.Internal;
 using Microsoft.Extensions.Logging;
 
@@ -16,8 +14,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
 {
     private readonly MonitoringOptions _options;
     private readonly TimeProvider _time;
-    private readonly Channel<Envelope> _queue;
-    private readonly ConcurrentQueue<SecurityEvent> _internal = new();
+    private readonly EventQueue _queue;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _pumpsGate = new();
     private readonly ILogger? _diagnostics;
@@ -53,11 +50,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         _options.Validate();
         _events = events;
         _time = timeProvider ?? events.TimeProvider;
-        _queue = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(_options.QueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _queue = new EventQueue(_options.QueueCapacity);
         _diagnostics = _options.LoggerFactory?.CreateLogger("Aztp.Monitoring");
         if (_options.ConsoleLogging)
         {
@@ -98,7 +91,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
             }
             return new MonitorStatistics(
                 Interlocked.Read(ref _emitted), delivered, Interlocked.Read(ref _failures), Interlocked.Read(ref _timeouts),
-                Interlocked.Read(ref _backpressureEpisodes), _queue.Reader.CanCount ? _queue.Reader.Count : 0, Interlocked.Read(ref _undelivered));
+                Interlocked.Read(ref _backpressureEpisodes), _queue.Count, Interlocked.Read(ref _undelivered));
         }
     }
 
@@ -134,7 +127,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
     public ValueTask EmitAsync(SecurityEvent securityEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(securityEvent);
-        if (_queue.Writer.TryWrite(new Envelope(securityEvent)))
+        if (_queue.TryEnqueue(new Envelope(securityEvent)))
         {
             Interlocked.Increment(ref _emitted);
             return ValueTask.CompletedTask;
@@ -148,14 +141,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var marker = new FlushMarker();
-        try
-        {
-            await _queue.Writer.WriteAsync(new Envelope(marker), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw new ObjectDisposedException(nameof(SecurityMonitor), ex);
-        }
+        await _queue.EnqueueAsync(new Envelope(marker), cancellationToken).ConfigureAwait(false);
         await marker.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -170,7 +156,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         {
             return;
         }
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         var pumps = _pumps;
         var all = Task.WhenAll(pumps.Select(p => p.Completion).Append(_dispatcher));
         var timeout = _options.ShutdownTimeout;
@@ -185,8 +171,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         }
         if (!drained)
         {
-            long left = _queue.Reader.CanCount ? (long)_queue.Reader.Count * pumps.Length : 0;
-            left += _internal.Count * (long)pumps.Length;
+            long left = (long)_queue.Count * pumps.Length;
             foreach (var pump in pumps)
             {
                 left += pump.Pending;
@@ -237,9 +222,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private void EnqueueInternal(SecurityEvent securityEvent)
     {
         Interlocked.Increment(ref _emitted);
-        _internal.Enqueue(securityEvent);
-        // Wake the dispatcher if it is idle; if the queue is full it is busy and will see the internal event soon.
-        _queue.Writer.TryWrite(default);
+        // The monitor's own events bypass the capacity limit: they are few (one per failure or episode) and a pump
+        // must never wait on the queue it is draining.
+        _queue.EnqueueUnbounded(new Envelope(securityEvent));
     }
 
     private async ValueTask EmitSlowAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
@@ -249,52 +234,42 @@ public sealed class SecurityMonitor : IAsyncDisposable
         {
             var episode = Interlocked.Increment(ref _backpressureEpisodes);
             Interlocked.Increment(ref _emitted);
-            _internal.Enqueue(_events.Backpressure(_options.QueueCapacity, episode));
+            _queue.EnqueueUnbounded(new Envelope(_events.Backpressure(_options.QueueCapacity, episode)));
         }
-        try
-        {
-            await _queue.Writer.WriteAsync(new Envelope(securityEvent), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ChannelClosedException ex)
-        {
-            throw new ObjectDisposedException(nameof(SecurityMonitor), ex);
-        }
+        await _queue.EnqueueAsync(new Envelope(securityEvent), cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _emitted);
     }
 
     private async Task DispatchLoopAsync()
     {
-        var reader = _queue.Reader;
         try
         {
             while (true)
             {
-                while (reader.TryRead(out var item))
-                {
-                    await DrainInternalAsync().ConfigureAwait(false);
-                    if (item.Event is { } evt)
-                    {
-                        await DispatchAsync(evt).ConfigureAwait(false);
-                    }
-                    else if (item.Marker is { } marker)
-                    {
-                        await DrainInternalAsync().ConfigureAwait(false);
-                        var pumps = _pumps;
-                        marker.Arm(pumps.Length);
-                        foreach (var pump in pumps)
-                        {
-                            await pump.EnqueueAsync(new Envelope(marker), _shutdown.Token).ConfigureAwait(false);
-                        }
-                    }
-                }
-                await DrainInternalAsync().ConfigureAwait(false);
-                Volatile.Write(ref _backpressureActive, 0);
-                if (!await reader.WaitToReadAsync().ConfigureAwait(false))
+                var (ok, item) = await _queue.DequeueAsync().ConfigureAwait(false);
+                if (!ok)
                 {
                     break;
                 }
+                if (_queue.Count == 0)
+                {
+                    // The queue drained: a backpressure episode, if any, is over.
+                    Volatile.Write(ref _backpressureActive, 0);
+                }
+                if (item.Event is { } evt)
+                {
+                    await DispatchAsync(evt).ConfigureAwait(false);
+                }
+                else if (item.Marker is { } marker)
+                {
+                    var pumps = _pumps;
+                    marker.Arm(pumps.Length);
+                    foreach (var pump in pumps)
+                    {
+                        await pump.EnqueueAsync(new Envelope(marker), _shutdown.Token).ConfigureAwait(false);
+                    }
+                }
             }
-            await DrainInternalAsync().ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
@@ -306,14 +281,6 @@ public sealed class SecurityMonitor : IAsyncDisposable
             {
                 pump.Complete();
             }
-        }
-    }
-
-    private async ValueTask DrainInternalAsync()
-    {
-        while (_internal.TryDequeue(out var evt))
-        {
-            await DispatchAsync(evt).ConfigureAwait(false);
         }
     }
 

@@ -14,6 +14,9 @@ namespace Aztp.Identity;
 /// </summary>
 public sealed class JwtSvidValidator
 {
+    /// <summary>The longest token accepted (characters); longer input is refused as malformed before any decoding.</summary>
+    public const int MaxTokenLength = 16 * 1024;
+
     private static readonly TimeSpan MaxSkew = TimeSpan.FromMinutes(5);
     private readonly ITrustBundleSource _bundles;
     private readonly TimeProvider _time;
@@ -83,6 +86,10 @@ public sealed class JwtSvidValidator
 
     private JwtSvidValidationResult ValidateCold(string token, string audience, DateTimeOffset now)
     {
+        if (token.Length > MaxTokenLength)
+        {
+            return JwtSvidValidationResult.Fail(JwtSvidFailure.Malformed, $"the token is longer than {MaxTokenLength} characters");
+        }
         var first = token.IndexOf('.', StringComparison.Ordinal);
         var second = first < 0 ? -1 : token.IndexOf('.', first + 1);
         if (first <= 0 || second <= first + 1 || second == token.Length - 1 || token.IndexOf('.', second + 1) >= 0)
@@ -152,6 +159,10 @@ public sealed class JwtSvidValidator
         {
             var written = Encoding.ASCII.GetBytes(token.AsSpan(0, inputLength), rented);
             verified = JwsAlgorithms.Verify(algorithm, authority.PublicKey, rented.AsSpan(0, written), signature);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            verified = false;
         }
         finally
         {

@@ -12,6 +12,9 @@ namespace Aztp.Identity;
 /// </summary>
 public sealed class X509SvidValidator
 {
+    /// <summary>The most intermediates a peer may present; longer chains are refused before any path building.</summary>
+    public const int MaxIntermediates = 8;
+
     private readonly ITrustBundleSource _bundles;
     private readonly TimeProvider _time;
     private readonly ValidatedChainCache? _cache;
@@ -56,7 +59,21 @@ public sealed class X509SvidValidator
         {
             return cached;
         }
-        var result = ValidateCold(leaf, intermediates, now, out var notBefore);
+        X509SvidValidationResult result;
+        DateTimeOffset notBefore;
+        if (intermediates.Count > MaxIntermediates)
+        {
+            return X509SvidValidationResult.Fail(X509SvidFailure.Untrusted, $"more than {MaxIntermediates} intermediate certificates were presented");
+        }
+        try
+        {
+            result = ValidateCold(leaf, intermediates, now, out notBefore);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            // An extension or key the platform cannot decode: not something we can vouch for.
+            return X509SvidValidationResult.Fail(X509SvidFailure.NotAnSvid, "the certificate has an extension or key that cannot be decoded");
+        }
         if (result.IsValid && _cache is not null)
         {
             _cache.Add(leaf, intermediates, result, notBefore, generation);

@@ -99,6 +99,53 @@ public sealed class ChainVerificationTests
     }
 
     [Fact]
+    public async Task Verify_FederatedCa_VouchesOnlyForItsOwnTrustDomain()
+    {
+        using var dir = new TempDir();
+        using var own = new TestPki();
+        using var partner = new TestPki("spiffe://partner.org/agent", "partner.org CA");
+        using var impostor = new TestPki("spiffe://company.org/finance", "partner.org CA");
+        var federated = new Dictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2Collection>
+        {
+            ["partner.org"] = partner.Anchors,
+        };
+        var partnerStore = new JsonlStore(dir.File("partner.jsonl"));
+        await Scenarios.WriteAsync(partnerStore, partner);
+        // The partner CA issues an SVID in company.org: a federated bundle must not make it trusted.
+        var impostorStore = new JsonlStore(dir.File("impostor.jsonl"));
+        await Scenarios.WriteAsync(impostorStore, impostor);
+        var federatedImpostorAnchors = new Dictionary<string, System.Security.Cryptography.X509Certificates.X509Certificate2Collection>
+        {
+            ["partner.org"] = impostor.Anchors,
+        };
+
+        var partnerResult = await AuditVerifier.VerifyAsync(partnerStore.Location, new AuditVerifyOptions { TrustAnchors = own.Anchors, FederatedAnchors = federated });
+        var impostorResult = await AuditVerifier.VerifyAsync(impostorStore.Location, new AuditVerifyOptions { TrustAnchors = own.Anchors, FederatedAnchors = federatedImpostorAnchors });
+
+        Assert.True(partnerResult.IsIntact, partnerResult.Break?.Message);
+        Assert.Equal(AuditBreakKind.UntrustedCheckpoint, impostorResult.Break!.Kind);
+    }
+
+    [Fact]
+    public async Task Verify_KeyDirectory_LoadsBundleAndFederation()
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        using var partner = new TestPki("spiffe://partner.org/agent", "partner.org CA");
+        var keys = dir.File("keys");
+        pki.WriteBundleDir(keys);
+        Directory.CreateDirectory(Path.Combine(keys, "federation"));
+        File.WriteAllText(Path.Combine(keys, "federation", "partner.org.pem"), partner.Ca.ExportCertificatePem() + "\n");
+        var store = new JsonlStore(dir.File("p.jsonl"));
+        await Scenarios.WriteAsync(store, partner);
+
+        var result = await AuditVerifier.VerifyAsync(store.Location, AuditVerifyOptions.FromKeyDirectory(keys));
+
+        Assert.True(result.IsIntact, result.Break?.Message);
+        Assert.True(result.TrustChecked);
+    }
+
+    [Fact]
     public async Task Verify_ForgedSignature_IsInvalidCheckpoint()
     {
         using var dir = new TempDir();

@@ -229,6 +229,29 @@ public sealed class AuditCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_TrailSignedWithAKeysInitSvid_IsIntactAgainstThatKeyDirectory()
+    {
+        var keys = Path.Combine(_dir, "devkeys");
+        var init = await RunAsync("keys", "init", "--trust-domain", "company.org", "--dir", keys, "--agent", "finance");
+        Assert.True(init.Exit == 0, init.Err);
+        var chain = new X509Certificate2Collection();
+        chain.ImportFromPemFile(Path.Combine(keys, "finance", "svid.pem"));
+        using var leaf = X509Certificate2.CreateFromPemFile(Path.Combine(keys, "finance", "svid.pem"), Path.Combine(keys, "finance", "key.pem"));
+        using var signer = AuditSigner.FromCertificate(leaf, chain.Skip(1));
+        var path = Path.Combine(_dir, "e2e.jsonl");
+        var sink = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = path, Signer = signer, AgentId = "finance" });
+        await using (sink)
+        {
+            await sink.HandleBatchAsync(Enumerable.Range(0, 5).Select(Event).ToList(), CancellationToken.None);
+        }
+
+        var (exit, output, err) = await RunAsync("audit", "verify", path, "--bundle", keys);
+
+        Assert.True(exit == 0, output + err);
+        Assert.Contains("signed by spiffe://company.org/finance", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ParseSince_AcceptsDurationsAndIsoTimes()
     {
         var now = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);

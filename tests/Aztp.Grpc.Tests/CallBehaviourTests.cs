@@ -75,22 +75,42 @@ public sealed class CallBehaviourTests
     [Fact]
     public async Task Deadline_FiresHandlerToken_AndClientGetsDeadlineExceeded()
     {
+        var handlerStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var handlerCancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         DateTime? seenDeadline = null;
         await using var host = await ProbeHost.StartAsync(b => b.AddUnaryMethod(ProbeHost.Unary, async (request, context) =>
         {
             seenDeadline = context.Deadline;
+            handlerStarted.TrySetResult();
             using var registration = context.CancellationToken.Register(() => handlerCancelled.TrySetResult());
             await Task.Delay(Timeout.Infinite, context.CancellationToken);
             return new SimpleResponse();
         }));
 
-        var deadline = DateTime.UtcNow.AddMilliseconds(300);
+        // Long enough that the handler surely starts on a loaded machine (a deadline that passes before the handler
+        // runs ends the call DEADLINE_EXCEEDED without it, which is also correct but not what this test is about).
+        var deadline = DateTime.UtcNow.AddSeconds(2);
         var ex = await Assert.ThrowsAsync<RpcException>(async () => await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest(), new CallOptions(deadline: deadline)));
         Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);
+        Assert.True(handlerStarted.Task.IsCompleted, "the handler never started");
         await handlerCancelled.Task.WaitAsync(Guard);
         Assert.NotNull(seenDeadline);
         Assert.InRange(seenDeadline!.Value, deadline.AddSeconds(-2), deadline.AddSeconds(2));
+    }
+
+    [Fact]
+    public async Task Deadline_FarInTheFuture_IsSentAndDoesNotFire()
+    {
+        DateTime? seen = DateTime.MinValue;
+        await using var host = await ProbeHost.StartAsync(b => b.AddUnaryMethod(ProbeHost.Unary, (request, context) =>
+        {
+            seen = context.Deadline;
+            return Task.FromResult(new SimpleResponse());
+        }));
+
+        await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest(), new CallOptions(deadline: DateTime.MaxValue));
+        await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest(), new CallOptions(deadline: DateTime.UtcNow.AddDays(20)));
+        Assert.NotNull(seen);
     }
 
     [Fact]
@@ -221,13 +241,49 @@ public sealed class CallBehaviourTests
         Assert.Equal("/aztp.test.Probe/Unary", seen!.Method);
         Assert.StartsWith("ipv4:127.0.0.1:", seen.Peer, StringComparison.Ordinal);
         Assert.Equal(certs.Client.Thumbprint, seen.ClientCertificate?.Thumbprint);
-        Assert.InRange(seen.Deadline!.Value, deadline.AddSeconds(-5), deadline.AddSeconds(1));
+        // The server derives its deadline from grpc-timeout on arrival, so transit time under load moves it later.
+        Assert.InRange(seen.Deadline!.Value, deadline.AddSeconds(-5), deadline.AddSeconds(30));
         Assert.Equal(3, ((SimpleRequest)seen.Request!).ResponseSize);
 
         order.Clear();
         await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest(), new CallOptions(new Metadata { { "x-role", "admin" } }));
         Assert.Equal(1, handlerCalls);
         Assert.Equal(["outer:before", "policy:before", "policy:after", "outer:after"], order);
+    }
+
+    [Fact]
+    public async Task FailingInterceptors_FailClosed_OnBothSides()
+    {
+        var handlerCalls = 0;
+        var serverOptions = new GrpcServerOptions();
+        serverOptions.Interceptors.Add(new RecordingInterceptor("broken", [], _ => throw new InvalidOperationException("policy store unavailable")));
+        await using var host = await ProbeHost.StartAsync(
+            b => b.AddUnaryMethod(ProbeHost.Unary, (request, _) =>
+            {
+                Interlocked.Increment(ref handlerCalls);
+                return Task.FromResult(new SimpleResponse());
+            }),
+            serverOptions);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () => await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest()));
+        Assert.Equal(StatusCode.Unknown, ex.StatusCode);
+        Assert.DoesNotContain("policy store", ex.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Equal(0, handlerCalls);
+
+        // Client side, against a server without interceptors: the call must not even be sent.
+        var channelOptions = new GrpcChannelOptions();
+        channelOptions.Interceptors.Add(new ThrowingClientInterceptor());
+        await using var open = await ProbeHost.StartAsync(
+            b => b.AddUnaryMethod(ProbeHost.Unary, (request, _) =>
+            {
+                Interlocked.Increment(ref handlerCalls);
+                return Task.FromResult(new SimpleResponse());
+            }),
+            channelOptions: channelOptions);
+        ex = await Assert.ThrowsAsync<RpcException>(async () => await open.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest()));
+        Assert.Equal(StatusCode.Unknown, ex.StatusCode);
+        Assert.Equal(0, handlerCalls);
     }
 
     [Fact]
@@ -419,6 +475,12 @@ public sealed class CallBehaviourTests
                 order.Add(name + ":after");
             }
         }
+    }
+
+    private sealed class ThrowingClientInterceptor : ClientInterceptor
+    {
+        public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("token source unavailable");
     }
 
     private sealed class TracingClientInterceptor : ClientInterceptor

@@ -173,6 +173,24 @@ public sealed class JwtSvidTests : IDisposable
     }
 
     [Fact]
+    public void Validate_OversizedToken_IsMalformed()
+    {
+        var token = Mint();
+        var padded = token[..token.IndexOf('.', StringComparison.Ordinal)] + new string('A', JwtSvidValidator.MaxTokenLength) + token[token.IndexOf('.', StringComparison.Ordinal)..];
+        Assert.Equal(JwtSvidFailure.Malformed, Validator().Validate(padded, Audience).Failure);
+    }
+
+    [Fact]
+    public void Validate_TruncatedRsaSignature_IsBadSignature()
+    {
+        using var key = JwtSigningKey.Generate(JwtAlgorithm.RS256, "rs");
+        _bundles.Set(new TrustBundle(Subject.TrustDomain, null, [key.ToAuthority()]));
+        var token = Mint(key);
+        var shortSignature = token[..(token.LastIndexOf('.') + 1)] + Internal.Base64Url.Encode(new byte[100]);
+        Assert.Equal(JwtSvidFailure.BadSignature, Validator().Validate(shortSignature, Audience).Failure);
+    }
+
+    [Fact]
     public void Validate_DuplicateClaim_IsMalformed()
     {
         var token = Craft("""{"alg":"ES256","kid":"es-key"}""", $$"""{"sub":"{{Subject}}","sub":"spiffe://example.org/admin","aud":"{{Audience}}","exp":{{Exp()}}}""");

@@ -42,6 +42,9 @@ public sealed class X509SvidValidatorTests : IDisposable
         using var leaf = TestPki.Leaf(intermediate, Id);
         var result = Validator().Validate([leaf, intermediate]);
         Assert.True(result.IsValid, result.ToString());
+        // The caller's certificates stay usable: the validator disposes only what X509Chain created.
+        Assert.True(Validator().Validate([leaf, intermediate]).IsValid);
+        Assert.NotEmpty(intermediate.RawData);
         Assert.Equal(X509SvidFailure.Untrusted, Validator().Validate(leaf).Failure);
     }
 
@@ -181,6 +184,16 @@ public sealed class X509SvidValidatorTests : IDisposable
         });
         using var leaf = TestPki.Leaf(intermediate, Id);
         Assert.Equal(X509SvidFailure.SignerIdHasPath, Validator().Validate([leaf, intermediate]).Failure);
+    }
+
+    [Fact]
+    public void Validate_TooManyIntermediates_IsRefusedBeforePathBuilding()
+    {
+        using var intermediate = TestPki.Intermediate(_root, Td);
+        using var leaf = TestPki.Leaf(intermediate, Id);
+        var chain = new List<X509Certificate2> { leaf };
+        chain.AddRange(Enumerable.Repeat(intermediate, X509SvidValidator.MaxIntermediates + 1));
+        Assert.Equal(X509SvidFailure.Untrusted, Validator().Validate(chain).Failure);
     }
 
     [Fact]

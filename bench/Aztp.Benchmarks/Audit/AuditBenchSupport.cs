@@ -8,6 +8,24 @@ using Aztp.Core;
 
 namespace Aztp.Benchmarks.Audit;
 
+/// <summary>
+/// Short monitoring-strategy job (2 warmups, 8 measured iterations, one invocation each), run in-process: on this
+/// shared 2-core machine the out-of-process build of the boilerplate project can exceed BenchmarkDotNet's 2-minute limit.
+/// </summary>
+public sealed class AuditBenchConfig : BenchmarkDotNet.Configs.ManualConfig
+{
+    public AuditBenchConfig()
+    {
+        var job = new BenchmarkDotNet.Jobs.Job("audit-short");
+        job.Run.RunStrategy = BenchmarkDotNet.Engines.RunStrategy.Monitoring;
+        job.Run.LaunchCount = 1;
+        job.Run.WarmupCount = 2;
+        job.Run.IterationCount = 8;
+        job.Infrastructure.Toolchain = BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance;
+        AddJob(job);
+    }
+}
+
 internal static class AuditBenchSupport
 {
     public const int BatchSize = 1024;

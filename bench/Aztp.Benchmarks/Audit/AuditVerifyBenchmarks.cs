@@ -6,7 +6,7 @@ using BenchmarkDotNet.Engines;
 namespace Aztp.Benchmarks.Audit;
 
 /// <summary>Verification speed: records per second over a 102,400-event chain (checkpoints every 1,000, trust checked).</summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 5)]
+[Config(typeof(AuditBenchConfig))]
 [MemoryDiagnoser]
 public class AuditVerifyBenchmarks
 {
@@ -18,8 +18,11 @@ public class AuditVerifyBenchmarks
     private string _sqlite = null!;
     private long _records;
 
+    // Synchronous on purpose: the in-process toolchain of BenchmarkDotNet 0.14 does not await async setup methods.
     [GlobalSetup]
-    public async Task Setup()
+    public void Setup() => SetupAsync().GetAwaiter().GetResult();
+
+    private async Task SetupAsync()
     {
         _dir = AuditBenchSupport.TempDir();
         (_ca, _signer) = AuditBenchSupport.MakeSigner();

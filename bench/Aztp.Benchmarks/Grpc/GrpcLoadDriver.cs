@@ -73,6 +73,25 @@ public static class GrpcLoadDriver
                 }
             };
 
+            var rawTrailerUri = new Uri($"{(tls ? "https" : "http")}://127.0.0.1:{raw.Port}/{ServiceName}/UnaryWithTrailer");
+            var rawTrailerCall = async () =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, rawTrailerUri)
+                {
+                    Version = HttpVersion.Version20,
+                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                    Content = new ByteArrayContent(frame),
+                };
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+                request.Headers.TryAddWithoutValidation("te", "trailers");
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+                var body = await response.Content.ReadAsByteArrayAsync();
+                if (body.Length != frame.Length || !response.TrailingHeaders.NonValidated.Contains("grpc-status"))
+                {
+                    throw new InvalidOperationException("bad echo");
+                }
+            };
+
             // Warm both paths up (JIT tiering, connection pools) before the first measured row.
             await RunForAsync(64, warmup, grpcCall, null);
             await RunForAsync(64, warmup, rawCall, null);
@@ -112,6 +131,12 @@ public static class GrpcLoadDriver
                 rows.Add(Row("raw Kestrel+HttpClient POST", mode, callers, rawResult, "100 %"));
                 Console.WriteLine(rows[^2]);
                 Console.WriteLine(rows[^1]);
+                if (callers == 64)
+                {
+                    var (withTrailer, rawAgain) = await MeasurePairAsync(callers, warmup, duration, rawTrailerCall, rawCall);
+                    rows.Add(Row("raw POST + grpc-status trailer", mode, callers, withTrailer, $"{100.0 * withTrailer.CallsPerSecond / rawAgain.CallsPerSecond:0} %"));
+                    Console.WriteLine(rows[^1]);
+                }
             }
 
             if (!args.Contains("--no-grpcio"))
@@ -414,6 +439,15 @@ public static class GrpcLoadDriver
             await context.Request.Body.CopyToAsync(body);
             context.Response.ContentType = "application/grpc";
             await context.Response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length));
+        });
+        // The same echo plus the one trailer every gRPC response carries: isolates the cost of the trailers frame.
+        app.MapPost("/" + ServiceName + "/UnaryWithTrailer", async (HttpContext context) =>
+        {
+            var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            context.Response.ContentType = "application/grpc";
+            await context.Response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length));
+            context.Response.AppendTrailer("grpc-status", "0");
         });
         await app.StartAsync();
         var port = new Uri(app.Urls.First()).Port;

@@ -5,6 +5,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aztp.Policy;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Aztp.Benchmarks.Policy;
 
@@ -13,12 +16,22 @@ namespace Aztp.Benchmarks.Policy;
 /// engine (cedar-wasm, pre-parsed policies) measured in the same run on the same policies, entities and requests.
 /// BenchmarkDotNet measures Aztp's mean and allocations; the global setup also times every decision individually
 /// for Aztp and runs cedar-wasm through node, and writes both to policy-vs-cedar-wasm.md in the artifacts folder.
-/// Run: dotnet run -c Release --project bench/Aztp.Benchmarks -- --filter '*PolicyBenchmarks*'
+/// Run: dotnet run -c Release --project bench/Aztp.Benchmarks -- --filter '*PolicyBenchmarks*' (in-process short job).
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(warmupCount: 3, iterationCount: 5)]
+[Config(typeof(InProcessShortConfig))]
 public class PolicyBenchmarks
 {
+    /// <summary>
+    /// A short job run in-process: on the shared 2-core machine the generated-project build of the default toolchain
+    /// can exceed BenchmarkDotNet's 2-minute build timeout.
+    /// </summary>
+    private sealed class InProcessShortConfig : ManualConfig
+    {
+        public InProcessShortConfig() =>
+            AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
+    }
+
     private PolicySet _policies = PolicySet.Empty;
     private EntityStore _entities = EntityStore.Empty;
     private AuthorizationRequest[] _requests = [];

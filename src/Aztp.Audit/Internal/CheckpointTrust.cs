@@ -4,11 +4,27 @@ using System.Security.Cryptography.X509Certificates;
 namespace Aztp.Audit.Internal;
 
 /// <summary>Validates checkpoint signers against trust anchors, caching one chain build per signing certificate.</summary>
-internal sealed class CheckpointTrust(X509Certificate2Collection? anchors)
+internal sealed class CheckpointTrust(X509Certificate2Collection? anchors, IReadOnlyDictionary<string, X509Certificate2Collection>? federated = null)
 {
     private readonly Dictionary<string, string?> _chainErrors = new(StringComparer.Ordinal);
 
-    public bool HasAnchors => anchors is { Count: > 0 };
+    public bool HasAnchors => anchors is { Count: > 0 } || federated is { Count: > 0 };
+
+    // The trust domain's own bundle, plus the federated bundle of the signer's trust domain (and no other).
+    private X509Certificate2Collection AnchorsFor(string spiffeId)
+    {
+        var result = new X509Certificate2Collection();
+        if (anchors is not null)
+        {
+            result.AddRange(anchors);
+        }
+        var trustDomain = spiffeId["spiffe://".Length..].Split('/')[0].ToLowerInvariant();
+        if (federated is not null && federated.TryGetValue(trustDomain, out var domainAnchors))
+        {
+            result.AddRange(domainAnchors);
+        }
+        return result;
+    }
 
     /// <summary>Null when the checkpoint's signature verifies and its signer is a trusted SVID; otherwise why not, and the kind.</summary>
     public (AuditBreakKind Kind, string Reason)? Check(AuditCheckpoint checkpoint)
@@ -45,7 +61,7 @@ internal sealed class CheckpointTrust(X509Certificate2Collection? anchors)
             {
                 return (AuditBreakKind.UntrustedCheckpoint, $"it was signed at {checkpoint.TimestampText}, outside its certificate's validity");
             }
-            var key = Convert.ToHexString(SHA256.HashData(checkpoint.Certificates[0]));
+            var key = Convert.ToHexString(SHA256.HashData(checkpoint.Certificates[0])) + "|" + checkpoint.TimestampText[..10];
             if (!_chainErrors.TryGetValue(key, out var error))
             {
                 error = BuildChain(leaf, checkpoint);
@@ -71,7 +87,12 @@ internal sealed class CheckpointTrust(X509Certificate2Collection? anchors)
             }
             using var chain = new X509Chain();
             chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.AddRange(anchors!);
+            var roots = AnchorsFor(checkpoint.SpiffeId);
+            if (roots.Count == 0)
+            {
+                return $"no trust anchor covers the trust domain of {checkpoint.SpiffeId}";
+            }
+            chain.ChainPolicy.CustomTrustStore.AddRange(roots);
             chain.ChainPolicy.ExtraStore.AddRange(intermediates.ToArray());
             chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             chain.ChainPolicy.DisableCertificateDownloads = true;

@@ -71,7 +71,9 @@ internal static class SqliteSchema
     public static AuditRecord ReadRecord(SqliteDataReader reader, long position)
     {
         var kind = AuditRow.ParseKind(reader.GetString(1), position);
-        return new AuditRecord(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), kind,
-            System.Text.Encoding.UTF8.GetBytes(reader.GetString(4)));
+        // The json column's UTF-8 bytes as SQLite holds them (for TEXT, the same bytes GetString would decode): no
+        // decode-and-re-encode per record.
+        var json = reader.IsDBNull(4) ? [] : reader.GetFieldValue<byte[]>(4);
+        return new AuditRecord(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), kind, json);
     }
 }

@@ -138,9 +138,12 @@ internal sealed class ClientCall : IDisposable
                 return;
             }
 
-            _deadlineCts = new CancellationTokenSource();
-            _deadlineCts.Token.Register(static state => ((ClientCall)state!).Finish(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), new Metadata(), false), this);
-            _deadlineCts.CancelAfter(timeout);
+            if (timeout < GrpcProtocol.MaxTimerDelay)
+            {
+                _deadlineCts = new CancellationTokenSource();
+                _deadlineCts.Token.Register(static state => ((ClientCall)state!).Finish(new Status(StatusCode.DeadlineExceeded, "Deadline Exceeded"), new Metadata(), false), this);
+                _deadlineCts.CancelAfter(timeout);
+            }
         }
 
         using var message = new HttpRequestMessage(HttpMethod.Post, _channel.GetMethodUri(_fullName))

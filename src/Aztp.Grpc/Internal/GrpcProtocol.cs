@@ -24,6 +24,9 @@ internal static class GrpcProtocol
     public const int HeaderSize = 5;
     public const int DefaultMaxReceiveMessageSize = 4 * 1024 * 1024;
 
+    /// <summary>Deadlines further away than this run no timer (timers cap near 49 days); they cannot expire in practice.</summary>
+    public static readonly TimeSpan MaxTimerDelay = TimeSpan.FromDays(30);
+
     public static MethodType GetMethodType(MethodDescriptor method) => (method.IsClientStreaming, method.IsServerStreaming) switch
     {
         (false, false) => MethodType.Unary,
@@ -82,14 +85,13 @@ internal static class GrpcProtocol
     /// <summary>Encodes a timeout as <c>grpc-timeout</c>: at most 8 digits and a unit (H M S m u n), rounded up.</summary>
     public static string EncodeTimeout(TimeSpan timeout)
     {
-        var ticks = Math.Max(timeout.Ticks, 1);
+        var ticks = Math.Clamp(timeout.Ticks, 1, long.MaxValue / 2);
         const long maxValue = 99_999_999;
 
-        // One tick is 100 ns; pick the finest unit whose value fits in 8 digits.
-        long nanos = ticks * 100;
-        if (nanos <= maxValue)
+        // One tick is 100 ns; pick the finest unit whose value fits in 8 digits (checked before multiplying).
+        if (ticks <= maxValue / 100)
         {
-            return nanos.ToString(CultureInfo.InvariantCulture) + "n";
+            return (ticks * 100).ToString(CultureInfo.InvariantCulture) + "n";
         }
 
         long micros = (ticks + 9) / 10;

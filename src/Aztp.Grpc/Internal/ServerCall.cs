@@ -104,7 +104,7 @@ internal sealed class ServerCall : IDisposable
                 return;
             }
 
-            deadline = timeout >= TimeSpan.FromDays(3650) ? null : DateTime.UtcNow + timeout;
+            deadline = timeout >= GrpcProtocol.MaxTimerDelay ? null : DateTime.UtcNow + timeout;
         }
 
         // Request metadata is built lazily (most handlers never read it), but malformed binary values fail the call now.

@@ -68,13 +68,22 @@ internal static class JwsAlgorithms
         _ => false,
     };
 
-    internal static bool Verify(JwtAlgorithm algorithm, AsymmetricAlgorithm key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) => key switch
+    internal static bool Verify(JwtAlgorithm algorithm, AsymmetricAlgorithm key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        // JWS ES* signatures are the fixed-width r||s concatenation (RFC 7518 §3.4), the BCL's default format.
-        ECDsa ec => ec.VerifyData(data, signature, Hash(algorithm), DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
-        RSA rsa => rsa.VerifyData(data, signature, Hash(algorithm), Padding(algorithm)),
-        _ => false,
-    };
+        // One-shot hash into a stack buffer, then verify the hash: avoids a per-call incremental digest object.
+        Span<byte> hash = stackalloc byte[64];
+        var name = Hash(algorithm);
+        var length = name == HashAlgorithmName.SHA256 ? SHA256.HashData(data, hash)
+            : name == HashAlgorithmName.SHA384 ? SHA384.HashData(data, hash)
+            : SHA512.HashData(data, hash);
+        return key switch
+        {
+            // JWS ES* signatures are the fixed-width r||s concatenation (RFC 7518 §3.4).
+            ECDsa ec => ec.VerifyHash(hash[..length], signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
+            RSA rsa => rsa.VerifyHash(hash[..length], signature, name, Padding(algorithm)),
+            _ => false,
+        };
+    }
 
     internal static byte[] Sign(JwtAlgorithm algorithm, AsymmetricAlgorithm key, ReadOnlySpan<byte> data) => key switch
     {

@@ -86,7 +86,8 @@ internal static class Extensions
         var prefix = width;
         if (prefixText is not null)
         {
-            if (prefixText.Length == 0 || prefixText.Length > (v6 ? 3 : 2) || !prefixText.All(char.IsAsciiDigit))
+            if (prefixText.Length == 0 || prefixText.Length > (v6 ? 3 : 2) || !prefixText.All(char.IsAsciiDigit)
+                || (prefixText.Length > 1 && prefixText[0] == '0'))
             {
                 return null;
             }

@@ -266,10 +266,15 @@ internal sealed class Parser
                 if (Cur.Kind != Tok.RBracket)
                 {
                     list.Add(ParseActionEntity());
-                    while (Cur.Kind == Tok.Comma)
+                    // A trailing comma is allowed, as in Cedar.
+                    while (Cur.Kind == Tok.Comma && Peek().Kind != Tok.RBracket)
                     {
                         _pos++;
                         list.Add(ParseActionEntity());
+                    }
+                    if (Cur.Kind == Tok.Comma)
+                    {
+                        _pos++;
                     }
                 }
                 Expect(Tok.RBracket, "`]`");
@@ -607,10 +612,14 @@ internal sealed class Parser
             return;
         }
         args.Add(ParseExpr());
-        while (Cur.Kind == Tok.Comma)
+        while (Cur.Kind == Tok.Comma && Peek().Kind != Tok.RParen)
         {
             _pos++;
             args.Add(ParseExpr());
+        }
+        if (Cur.Kind == Tok.Comma)
+        {
+            _pos++;
         }
     }
 
@@ -639,10 +648,14 @@ internal sealed class Parser
                     if (Cur.Kind != Tok.RBracket)
                     {
                         items.Add(ParseExpr());
-                        while (Cur.Kind == Tok.Comma)
+                        while (Cur.Kind == Tok.Comma && Peek().Kind != Tok.RBracket)
                         {
                             _pos++;
                             items.Add(ParseExpr());
+                        }
+                        if (Cur.Kind == Tok.Comma)
+                        {
+                            _pos++;
                         }
                     }
                     var end = Expect(Tok.RBracket, "`]`").End;

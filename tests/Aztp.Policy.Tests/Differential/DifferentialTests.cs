@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace Aztp.Policy.Tests.Differential;
 
@@ -7,7 +8,7 @@ namespace Aztp.Policy.Tests.Differential;
 /// Aztp's Cedar engine against the reference engine (@cedar-policy/cedar-wasm): every decision, every set of
 /// determining policies and every set of errored policies must agree.
 /// </summary>
-public sealed class DifferentialTests
+public sealed class DifferentialTests(ITestOutputHelper output)
 {
     public const int GeneratedCases = 1500;
 
@@ -64,6 +65,7 @@ public sealed class DifferentialTests
                 }
             }
         }
+        output.WriteLine($"corpus: {cases.Count} cases; reference: {allow} allow, {deny} deny, {failure} failure, {withErrors} with errored policies; {mismatchCount} disagreements");
         Assert.True(mismatchCount == 0, $"{mismatchCount} of {cases.Count} cases disagree:\n{mismatches}");
         // The corpus must exercise every outcome, or the comparison proves little.
         Assert.True(allow > cases.Count / 20 && deny > cases.Count / 10 && failure > 10 && withErrors > cases.Count / 20,
