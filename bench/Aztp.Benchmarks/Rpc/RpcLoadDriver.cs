@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using System.Globalization;
+using Aztp.Grpc;
+using Aztp.Identity;
+using Aztp.Rpc;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+
+namespace Aztp.Benchmarks.Rpc;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/Aztp.Benchmarks -- rpc-load [callers] [seconds]</c>: the same unary
+/// echo call (64-byte payload) over (a) plain Aztp.Grpc mutual TLS with no interceptors and (b) a SecuredAgent
+/// (SVID mTLS, identity + Cedar per call, events to a no-op handler), measured in alternating rounds in one process.
+/// </summary>
+public static class RpcLoadDriver
+{
+    private const string ServiceName = "aztp.bench.Echo";
+    private static readonly Method<BytesValue, BytesValue> Echo = new(MethodType.Unary, ServiceName, "Echo", BytesValue.Parser, BytesValue.Parser);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var callers = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 64;
+        var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+        var root = Directory.CreateTempSubdirectory("aztp-rpc-bench-").FullName;
+        try
+        {
+            var keys = Path.Combine(root, "keys");
+            var policies = Path.Combine(root, "policies");
+            Directory.CreateDirectory(policies);
+            KeyDirectory.Initialize(keys, TrustDomain.Parse("company.org"), ["finance", "caller"]);
+            await File.WriteAllTextAsync(Path.Combine(policies, "bench.cedar"), """
+                @id("caller-echoes")
+                @reason("the caller may echo")
+                permit(principal == Agent::"spiffe://company.org/caller", action == Action::"echo", resource);
+                """);
+
+            AztpOptions Options() => new()
+            {
+                Spiffe = new() { TrustDomain = "company.org", KeyDir = keys, CreateIfMissing = false, WatchForChanges = false },
+                Policy = new() { PolicyDir = policies, WatchForChanges = false },
+                Monitoring = new() { ConsoleLogging = false, OnEvent = static (_, _) => ValueTask.CompletedTask },
+            };
+            var service = GrpcServiceDefinition.CreateBuilder(ServiceName)
+                .AddUnaryMethod(Echo, static (request, _) => Task.FromResult(request))
+                .Build();
+
+            await using var finance = await AztpAgent.SecureConnect(new AgentDefinition("finance").AddService(service), Options());
+            await using var caller = await AztpAgent.SecureConnect(new AgentDefinition("caller"), Options());
+            var securedAddress = await finance.StartServerAsync("https://127.0.0.1:0");
+            var secured = caller.CreateChannel(securedAddress.ToString(), SpiffeAuthorizer.Id("spiffe://company.org/finance"));
+
+            // Baseline: the same SVIDs and the same handshake validation, but no interceptors and no events.
+            using var financeSvid = X509Svid.Load(Path.Combine(keys, "finance", KeyDirectory.SvidFile), Path.Combine(keys, "finance", KeyDirectory.KeyFile));
+            using var callerSvid = X509Svid.Load(Path.Combine(keys, "caller", KeyDirectory.SvidFile), Path.Combine(keys, "caller", KeyDirectory.KeyFile));
+            var validator = new X509SvidValidator(finance.Bundles);
+            await using var plainServer = new GrpcServer
+            {
+                Tls = new GrpcServerTlsOptions
+                {
+                    ServerCertificate = financeSvid.Certificate,
+                    ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                    ClientCertificateValidation = (c, _, _) => validator.Validate(c).IsValid,
+                },
+            };
+            plainServer.AddService(service);
+            await plainServer.StartAsync();
+            var plainOptions = new GrpcChannelOptions
+            {
+                ClientCertificateSelector = _ => callerSvid.Certificate,
+                ServerCertificateValidation = (c, _, _) => validator.Validate(c).IsValid,
+            };
+            await using var plain = GrpcChannel.ForAddress($"https://127.0.0.1:{plainServer.Port}", plainOptions);
+
+            var request = new BytesValue { Value = ByteString.CopyFrom(new byte[64]) };
+            Func<Task> plainCall = async () => await plain.AsyncUnaryCall(Echo, request);
+            Func<Task> securedCall = async () => await secured.AsyncUnaryCall(Echo, request);
+            await plainCall();
+            await securedCall();
+
+            var (a, b) = await MeasureAlternatingAsync(callers, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(seconds), plainCall, securedCall);
+            Console.WriteLine($"callers={callers} seconds-per-path={seconds} cpus={Environment.ProcessorCount}");
+            Console.WriteLine("| path | calls/s | p50 | p99 |");
+            Console.WriteLine("|---|---|---|---|");
+            Console.WriteLine(Row("plain Aztp.Grpc mTLS (no interceptors)", a));
+            Console.WriteLine(Row("SecuredAgent (identity + Cedar + events)", b));
+            Console.WriteLine(FormattableString.Invariant($"throughput ratio secured/plain = {b.CallsPerSecond / a.CallsPerSecond:F3}; added p50 = {(b.P50 - a.P50).TotalMicroseconds:F0} µs"));
+            Console.WriteLine(FormattableString.Invariant($"secured agent events emitted: {finance.Monitor.Statistics.Emitted + caller.Monitor.Statistics.Emitted:N0}"));
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    private static string Row(string name, Result r) =>
+        FormattableString.Invariant($"| {name} | {r.CallsPerSecond:N0} | {r.P50.TotalMicroseconds:N0} µs | {r.P99.TotalMicroseconds:N0} µs |");
+
+    private sealed record Result(double CallsPerSecond, TimeSpan P50, TimeSpan P99);
+
+    /// <summary>Warms both paths, then gives each the same total time in five alternating slices.</summary>
+    private static async Task<(Result A, Result B)> MeasureAlternatingAsync(int callers, TimeSpan warmup, TimeSpan total, Func<Task> a, Func<Task> b)
+    {
+        const int slices = 5;
+        await LoadAsync(callers, warmup, a, null);
+        await LoadAsync(callers, warmup, b, null);
+        var samplesA = new List<long>();
+        var samplesB = new List<long>();
+        var timeA = TimeSpan.Zero;
+        var timeB = TimeSpan.Zero;
+        for (var i = 0; i < slices; i++)
+        {
+            timeA += await LoadAsync(callers, total / slices, a, samplesA);
+            timeB += await LoadAsync(callers, total / slices, b, samplesB);
+        }
+        return (Summarize(samplesA, timeA), Summarize(samplesB, timeB));
+    }
+
+    private static Result Summarize(List<long> samples, TimeSpan elapsed)
+    {
+        var sorted = samples.ToArray();
+        Array.Sort(sorted);
+        TimeSpan At(double q) => sorted.Length == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, sorted[(int)Math.Min(sorted.Length - 1, q * sorted.Length)]);
+        return new Result(sorted.Length / elapsed.TotalSeconds, At(0.50), At(0.99));
+    }
+
+    private static async Task<TimeSpan> LoadAsync(int callers, TimeSpan duration, Func<Task> call, List<long>? samples)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+        var workers = new Task<List<long>>[callers];
+        for (var i = 0; i < callers; i++)
+        {
+            workers[i] = Task.Run(async () =>
+            {
+                var mine = new List<long>(16_384);
+                long t0;
+                while ((t0 = Stopwatch.GetTimestamp()) < end)
+                {
+                    await call();
+                    mine.Add(Stopwatch.GetTimestamp() - t0);
+                }
+                return mine;
+            });
+        }
+        var results = await Task.WhenAll(workers);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        if (samples is not null)
+        {
+            foreach (var r in results)
+            {
+                samples.AddRange(r);
+            }
+        }
+        return elapsed;
+    }
+}
