@@ -1,0 +1,36 @@
+using System.Diagnostics;
+using Aztp.Core;
+using Aztp.Grpc;
+
+namespace Aztp.Rpc.Internal;
+
+/// <summary>Client side of a secured call: W3C traceparent in metadata, <c>rpc</c> request_sent and response_received / failed.</summary>
+internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string peer) : ClientInterceptor
+{
+    private static readonly object StateKey = new();
+
+    public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken)
+    {
+        var traceId = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.TraceId : ActivityTraceId.CreateRandom();
+        var spanId = ActivitySpanId.CreateRandom();
+        context.RequestHeaders.Add(Trace.Header, Trace.Format(traceId, spanId));
+        context.Items[StateKey] = new CallState(traceId, spanId, Stopwatch.GetTimestamp());
+        Trace.Post(monitor, Trace.With(monitor.Events.RpcRequestSent(context.Method, peer), traceId, spanId));
+        return ValueTask.CompletedTask;
+    }
+
+    public override void OnCallCompleted(ClientCallContext context, Status status)
+    {
+        if (!context.Items.TryGetValue(StateKey, out var value) || value is not CallState state)
+        {
+            return;
+        }
+        var elapsed = Trace.Elapsed(state.Start);
+        var e = status.StatusCode == StatusCode.OK
+            ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed)
+            : monitor.Events.RpcFailed(context.Method, peer, (int)status.StatusCode, status.StatusCode.ToString(), elapsed, "client");
+        Trace.Post(monitor, Trace.With(e, state.TraceId, state.SpanId));
+    }
+
+    private sealed record CallState(ActivityTraceId TraceId, ActivitySpanId SpanId, long Start);
+}

@@ -1,0 +1,24 @@
+using Aztp.Grpc;
+using Aztp.Rpc.Tests.Protos;
+
+namespace Aztp.Rpc.Tests;
+
+/// <summary>The handler object; counts invocations so tests can prove a denied call never reached it.</summary>
+public sealed class FinanceService
+{
+    private int _calls;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    public Task<TaxReply> CalculateTax(TaxRequest request, ServerCallContext context)
+    {
+        Interlocked.Increment(ref _calls);
+        return Task.FromResult(new TaxReply { Tax = request.Amount / 5 });
+    }
+
+    public Task<TaxReply> Audit(TaxRequest request, ServerCallContext context)
+    {
+        Interlocked.Increment(ref _calls);
+        return Task.FromResult(new TaxReply { Tax = 0 });
+    }
+}
