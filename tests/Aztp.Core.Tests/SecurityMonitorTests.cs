@@ -380,3 +380,32 @@ public class SecurityMonitorTests
         Assert.Contains("MonitoringOptions." + name, ex.Message, StringComparison.Ordinal);
     }
 }
+
+public class ConsoleEventWriterTests
+{
+    private sealed class RecordingStream : MemoryStream
+    {
+        public List<int> Writes { get; } = [];
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Writes.Add(buffer.Length);
+            Assert.Equal((byte)'\n', buffer.Span[^1]);
+            return base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task Batch_IsWrittenInPipeAtomicChunks_EndingOnLineBoundaries()
+    {
+        var stream = new RecordingStream();
+        using var writer = new ConsoleEventWriter(stream);
+        var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        var batch = Enumerable.Range(0, 100).Select(i => factory.RpcRequestReceived("calculate-tax", "spiffe://company.org/payroll", "127.0.0.1")).ToList();
+        await writer.HandleBatchAsync(batch, CancellationToken.None);
+        Assert.True(stream.Writes.Count > 1);
+        Assert.All(stream.Writes, w => Assert.InRange(w, 1, ConsoleEventWriter.MaxWriteBytes));
+        var lines = System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(batch.Select(e => ConsoleEventWriter.FormatLine(e)), lines);
+    }
+}
