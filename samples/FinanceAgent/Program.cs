@@ -1,89 +1,85 @@
 using System.Globalization;
 using Aztp.Core;
+using FinanceAgent;
 
-// FinanceAgent — the Aztp sample. Until SecureConnect (Aztp.Rpc) lands, it demonstrates the monitoring pipeline on its
-// own: the finance agent computes tax from a small bracket table for three requests and records, through the real
-// SecurityMonitor, the security events its requests produce. The identity and policy decisions below are made by this
-// sample's own small allow-list, not yet by SPIFFE/Cedar; the events, the console lines, the OnEvent handler and the
-// alert handler are the real pipeline.
+// FinanceAgent — the Aztp sample.
+//   (no arguments)                         the whole story in one process
+//   serve [--address URL]                  the finance agent alone, until Ctrl+C
+//   call --as NAME --amount N [--address URL]   one call from payroll or marketing to a running finance agent
+//   audit [--type T] [--outcome O] [--last N]   print and verify the stored audit trail
+// Common: --keys DIR (default ./keys), --policies DIR (default: the policies beside the executable), --db FILE (./audit.db)
 
-var alerts = 0;
-var stored = new List<SecurityEvent>();
-await using var monitor = new SecurityMonitor("finance", new MonitoringOptions
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
 {
-    // In addition to the default [AZTP:EVENT] console line: keep every event, and alert on failures and denials.
-    OnEvent = (e, _) =>
-    {
-        lock (stored)
-        {
-            stored.Add(e);
-        }
-        return ValueTask.CompletedTask;
-    },
-});
-monitor.SetSpiffeId("spiffe://company.org/finance");
-monitor.AddHandler("alerts", (e, _) =>
-{
-    if (e.Outcome is EventOutcome.Denied or EventOutcome.Failure or EventOutcome.Error)
-    {
-        Interlocked.Increment(ref alerts);
-        Console.WriteLine($"ALERT {SecurityEventJson.TypeName(e.Type)}/{e.Data.Action} outcome={SecurityEventJson.OutcomeName(e.Outcome)} peer={e.Actor?.Id ?? "unknown"}{(e.Data.TryGetValue("reason", out var r) ? $" reason={r}" : "")}");
-    }
-    return ValueTask.CompletedTask;
-});
+    e.Cancel = true;
+    cts.Cancel();
+};
 
-await monitor.EmitAsync(monitor.Events.SystemStarted(typeof(SecurityMonitor).Assembly.GetName().Version?.ToString()));
-await monitor.EmitAsync(monitor.Events.IdentitySetupComplete("spiffe://company.org/finance", source: "sample"));
-
-var allowed = new HashSet<string>(StringComparer.Ordinal) { "spiffe://company.org/payroll" };
-(string Caller, decimal Amount)[] requests =
-[
-    ("spiffe://company.org/payroll", 50_000m),
-    ("spiffe://company.org/marketing", 50_000m),
-    ("spiffe://company.org/payroll", 2_500_000m),
-];
-int ok = 0, denied = 0;
-foreach (var (caller, amount) in requests)
+try
 {
-    var started = TimeProvider.System.GetTimestamp();
-    await monitor.EmitAsync(monitor.Events.RpcRequestReceived("calculate-tax", caller, "127.0.0.1"));
-    var (allow, reason, policy) = !allowed.Contains(caller)
-        ? (false, "caller is not in the finance allow-list", "deny-default")
-        : amount > 1_000_000m
-            ? (false, "amount above the 1,000,000 limit", "limit-amount")
-            : (true, "payroll may calculate tax", "allow-payroll");
-    await monitor.EmitAsync(monitor.Events.PolicyEvaluated(allow, caller, "calculate-tax", reason, [policy], resource: "spiffe://company.org/finance", peerIp: "127.0.0.1"));
-    var ms = TimeProvider.System.GetElapsedTime(started).TotalMilliseconds;
-    if (!allow)
+    var (command, options) = Parse(args);
+    var settings = SampleSettings.Default with
     {
-        denied++;
-        await monitor.EmitAsync(monitor.Events.RpcDenied("calculate-tax", caller, "127.0.0.1", ms));
-        continue;
-    }
-    ok++;
-    var tax = Tax(amount);
-    Console.WriteLine($"calculate-tax({amount.ToString("N0", CultureInfo.InvariantCulture)}) = {tax.ToString("N2", CultureInfo.InvariantCulture)} for {caller}");
-    await monitor.EmitAsync(monitor.Events.RpcResponseSent("calculate-tax", caller, "127.0.0.1", TimeProvider.System.GetElapsedTime(started).TotalMilliseconds));
+        KeyDir = Path.GetFullPath(options.GetValueOrDefault("--keys", SampleSettings.Default.KeyDir)),
+        PolicyDir = Path.GetFullPath(options.GetValueOrDefault("--policies", SampleSettings.Default.PolicyDir)),
+        AuditDb = Path.GetFullPath(options.GetValueOrDefault("--db", SampleSettings.Default.AuditDb)),
+    };
+    var address = options.GetValueOrDefault("--address", Commands.DefaultAddress);
+    return command switch
+    {
+        "" or "demo" => await Story.RunAsync(settings, cts.Token),
+        "serve" => await Commands.ServeAsync(settings, address, cts.Token),
+        "call" => await Commands.CallAsync(settings,
+            options.TryGetValue("--as", out var caller) ? caller : throw new UsageException("call needs --as NAME (payroll or marketing)"),
+            options.TryGetValue("--amount", out var amount) && long.TryParse(amount, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+                ? n : throw new UsageException("call needs --amount N (a whole number)"),
+            address, cts.Token),
+        "audit" => await Commands.AuditAsync(settings,
+            options.TryGetValue("--type", out var t) ? SecurityEventJson.ParseType(t) : null,
+            options.TryGetValue("--outcome", out var o) ? SecurityEventJson.ParseOutcome(o) : null,
+            options.TryGetValue("--last", out var last) ? int.Parse(last, CultureInfo.InvariantCulture) : 50,
+            cts.Token),
+        _ => throw new UsageException($"unknown command '{command}'"),
+    };
+}
+catch (UsageException ex)
+{
+    Console.Error.WriteLine($"FinanceAgent: {ex.Message}");
+    Console.Error.WriteLine("usage: FinanceAgent [demo | serve [--address URL] | call --as NAME --amount N [--address URL] | audit [--type T] [--outcome O] [--last N]] [--keys DIR] [--policies DIR] [--db FILE]");
+    return 2;
+}
+catch (System.Text.Json.JsonException ex)
+{
+    Console.Error.WriteLine($"FinanceAgent: {ex.Message}");
+    return 2;
 }
 
-await monitor.EmitAsync(monitor.Events.SystemStopped(monitor.Statistics.Emitted + 1));
-await monitor.FlushAsync();
-Console.WriteLine($"summary: calls allowed={ok} denied={denied}; events recorded={stored.Count}; alerts={Volatile.Read(ref alerts)}");
-return 0;
-
-// A progressive bracket table: 0 % to 10,000; 10 % to 40,000; 20 % to 100,000; 30 % above.
-static decimal Tax(decimal income)
+static (string Command, Dictionary<string, string> Options) Parse(string[] args)
 {
-    (decimal Upto, decimal Rate)[] brackets = [(10_000m, 0m), (40_000m, 0.10m), (100_000m, 0.20m), (decimal.MaxValue, 0.30m)];
-    decimal tax = 0, lower = 0;
-    foreach (var (upto, rate) in brackets)
+    var command = "";
+    var options = new Dictionary<string, string>(StringComparer.Ordinal);
+    for (var i = 0; i < args.Length; i++)
     {
-        if (income <= lower)
+        if (args[i].StartsWith("--", StringComparison.Ordinal))
         {
-            break;
+            if (i + 1 >= args.Length)
+            {
+                throw new UsageException($"{args[i]} needs a value");
+            }
+            options[args[i]] = args[++i];
         }
-        tax += (Math.Min(income, upto) - lower) * rate;
-        lower = upto;
+        else if (command.Length == 0)
+        {
+            command = args[i];
+        }
+        else
+        {
+            throw new UsageException($"unexpected argument '{args[i]}'");
+        }
     }
-    return decimal.Round(tax, 2);
+    return (command, options);
 }
+
+/// <summary>A command line the sample cannot run; exit code 2.</summary>
+internal sealed class UsageException(string message) : Exception(message);
