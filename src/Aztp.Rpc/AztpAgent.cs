@@ -1,5 +1,6 @@
 using Aztp.Core;
 using Aztp.Identity;
+using Aztp.Identity.WorkloadApi;
 using Aztp.Policy;
 using Aztp.Rpc.Internal;
 
@@ -32,21 +33,31 @@ public static class AztpAgent
         var spiffe = options.Spiffe;
 
         var monitor = new SecurityMonitor(agent.Name, options.Monitoring, spiffe.TimeProvider);
-        KeyDirectorySource? identity = null;
+        AgentIdentity? identity = null;
         PolicyStore? store = null;
         try
         {
-            identity = await KeyDirectorySource.OpenAsync(new KeyDirectoryOptions
-            {
-                Directory = spiffe.KeyDir,
-                TrustDomain = spiffe.TrustDomain,
-                AgentName = agent.Name,
-                CreateIfMissing = spiffe.CreateIfMissing,
-                SvidLifetime = spiffe.SvidLifetime,
-                WatchForChanges = spiffe.WatchForChanges,
-                Monitor = monitor,
-                TimeProvider = spiffe.TimeProvider,
-            }, cancellationToken).ConfigureAwait(false);
+            var workloadApi = spiffe.ResolveWorkloadApiAddress();
+            identity = workloadApi is not null
+                ? new AgentIdentity(await WorkloadApiSource.OpenAsync(new WorkloadApiSourceOptions
+                {
+                    Client = new WorkloadApiClientOptions { Address = workloadApi },
+                    // A process hosting several agents gets several SVIDs: pick this agent's by its SPIFFE ID.
+                    SpiffeId = SpiffeId.Parse($"spiffe://{spiffe.TrustDomain}/{agent.Name}"),
+                    Monitor = monitor,
+                    TimeProvider = spiffe.TimeProvider,
+                }, cancellationToken).ConfigureAwait(false))
+                : new AgentIdentity(await KeyDirectorySource.OpenAsync(new KeyDirectoryOptions
+                {
+                    Directory = spiffe.KeyDir,
+                    TrustDomain = spiffe.TrustDomain,
+                    AgentName = agent.Name,
+                    CreateIfMissing = spiffe.CreateIfMissing,
+                    SvidLifetime = spiffe.SvidLifetime,
+                    WatchForChanges = spiffe.WatchForChanges,
+                    Monitor = monitor,
+                    TimeProvider = spiffe.TimeProvider,
+                }, cancellationToken).ConfigureAwait(false));
             var svid = identity.GetX509Svid();
             monitor.SetSpiffeId(svid.Id.ToString());
 
@@ -69,7 +80,7 @@ public static class AztpAgent
                 new X509SvidValidator(identity, new X509SvidValidatorOptions { TimeProvider = spiffe.TimeProvider }),
                 new JwtSvidValidator(identity, new JwtSvidValidatorOptions { TimeProvider = spiffe.TimeProvider }),
                 spiffe.AcceptJwtSvid, spiffe.TimeProvider);
-            // identity/setup_complete comes from the key directory source itself (it has the monitor).
+            // identity/setup_complete comes from the identity source itself (it has the monitor).
             return new SecuredAgent(agent, core, store);
         }
         catch

@@ -12,8 +12,10 @@ public sealed class SpiffeOptions
     public string KeyDir { get; set; } = "./keys";
 
     /// <summary>
-    /// The SPIFFE Workload API socket (default <see langword="null"/>: use <see cref="KeyDir"/>). This version serves
-    /// identities from the key directory only; setting a socket is rejected at start rather than silently ignored.
+    /// The SPIFFE Workload API endpoint, <c>unix:///path</c> or <c>tcp://ip:port</c> (default <see langword="null"/>).
+    /// When set — or when the <c>SPIFFE_ENDPOINT_SOCKET</c> environment variable is — the agent's SVIDs and bundles come
+    /// from the Workload API (a SPIRE agent) with streaming rotation, and <see cref="KeyDir"/> is not used. The agent's
+    /// SVID is the one whose SPIFFE ID is <c>spiffe://TrustDomain/AgentName</c>.
     /// </summary>
     public string? WorkloadApiSocket { get; set; }
 
@@ -46,11 +48,12 @@ public sealed class SpiffeOptions
         {
             throw new ArgumentException($"SpiffeOptions.TrustDomain '{TrustDomain}' is not a valid trust domain: {SpiffeId.DescribeRule(rule)}.");
         }
-        if (WorkloadApiSocket is not null)
+        if (WorkloadApiSocket is not null
+            && !WorkloadApiSocket.StartsWith("unix://", StringComparison.Ordinal) && !WorkloadApiSocket.StartsWith("tcp://", StringComparison.Ordinal))
         {
-            throw new ArgumentException("SpiffeOptions.WorkloadApiSocket is set, but this version of Aztp.Rpc serves identities from a key directory only; leave it null and set KeyDir.");
+            throw new ArgumentException($"SpiffeOptions.WorkloadApiSocket '{WorkloadApiSocket}' must be unix:///path/to/socket or tcp://ip:port.");
         }
-        if (string.IsNullOrWhiteSpace(KeyDir))
+        if (ResolveWorkloadApiAddress() is null && string.IsNullOrWhiteSpace(KeyDir))
         {
             throw new ArgumentException("SpiffeOptions.KeyDir is empty; set it to the key directory (for example ./keys).");
         }
@@ -62,5 +65,19 @@ public sealed class SpiffeOptions
         {
             throw new ArgumentException("SpiffeOptions.TimeProvider is null; leave it at TimeProvider.System.");
         }
+    }
+
+    /// <summary>
+    /// The Workload API address in effect: <see cref="WorkloadApiSocket"/>, else the <c>SPIFFE_ENDPOINT_SOCKET</c>
+    /// environment variable, else <see langword="null"/> (the key directory is used).
+    /// </summary>
+    public string? ResolveWorkloadApiAddress()
+    {
+        if (!string.IsNullOrWhiteSpace(WorkloadApiSocket))
+        {
+            return WorkloadApiSocket;
+        }
+        var fromEnvironment = Environment.GetEnvironmentVariable(Identity.WorkloadApi.WorkloadApiClientOptions.EndpointSocketVariable);
+        return string.IsNullOrWhiteSpace(fromEnvironment) ? null : fromEnvironment;
     }
 }

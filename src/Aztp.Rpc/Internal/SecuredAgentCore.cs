@@ -7,7 +7,7 @@ namespace Aztp.Rpc.Internal;
 /// <summary>The shared, long-lived state of a secured agent that interceptors and TLS callbacks read.</summary>
 internal sealed class SecuredAgentCore(
     SecurityMonitor monitor,
-    KeyDirectorySource identity,
+    AgentIdentity identity,
     IPolicyEngine engine,
     X509SvidValidator x509Validator,
     JwtSvidValidator jwtValidator,
@@ -15,7 +15,7 @@ internal sealed class SecuredAgentCore(
     TimeProvider timeProvider)
 {
     public SecurityMonitor Monitor { get; } = monitor;
-    public KeyDirectorySource Identity { get; } = identity;
+    public AgentIdentity Identity { get; } = identity;
     public IPolicyEngine Engine { get; } = engine;
     public X509SvidValidator X509Validator { get; } = x509Validator;
     public JwtSvidValidator JwtValidator { get; } = jwtValidator;
