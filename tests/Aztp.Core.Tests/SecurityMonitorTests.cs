@@ -409,3 +409,55 @@ public class ConsoleEventWriterTests
         Assert.Equal(batch.Select(e => ConsoleEventWriter.FormatLine(e)), lines);
     }
 }
+
+public class MonitorMetricsTests
+{
+    [Fact]
+    public async Task HandlerFailuresAndQueueDepth_AreMeasured()
+    {
+        var failures = new System.Collections.Concurrent.ConcurrentBag<(string Handler, string Kind)>();
+        long depth = 0, maxDepth = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Aztp") { l.EnableMeasurementEvents(instrument); }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "aztp.monitor.handler_failures")
+            {
+                string? handler = null, kind = null;
+                foreach (var t in tags)
+                {
+                    if (t.Key == "handler") { handler = (string?)t.Value; }
+                    if (t.Key == "kind") { kind = (string?)t.Value; }
+                }
+                if (handler == "metrics-thrower") { failures.Add((handler, kind!)); }
+            }
+            else if (instrument.Name == "aztp.monitor.queue_depth")
+            {
+                var now = Interlocked.Add(ref depth, value);
+                if (now > Volatile.Read(ref maxDepth)) { Volatile.Write(ref maxDepth, now); }
+            }
+        });
+        listener.Start();
+        var gate = new TaskCompletionSource();
+        var monitor = new SecurityMonitor("metrics", new MonitoringOptions { ConsoleLogging = false });
+        monitor.AddHandler("metrics-thrower", (e, _) => e.Type == SecurityEventType.Rpc ? throw new InvalidOperationException() : ValueTask.CompletedTask);
+        monitor.AddHandler("metrics-gated", async (_, _) => await gate.Task);
+        for (var i = 0; i < 3; i++)
+        {
+            await monitor.EmitAsync(monitor.Events.RpcRequestSent("m", "p"));
+        }
+        // The gated handler holds its events, so the depth must reach at least 2 (its queued events).
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Volatile.Read(ref maxDepth) < 2)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"queue depth peaked at {maxDepth}");
+            await Task.Delay(5);
+        }
+        gate.SetResult();
+        await monitor.DisposeAsync();
+        Assert.Equal(3, failures.Count(f => f.Kind == "exception"));
+    }
+}

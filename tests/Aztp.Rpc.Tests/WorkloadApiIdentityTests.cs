@@ -43,6 +43,26 @@ public sealed class WorkloadApiIdentityTests
             if (e.Data.Action == EventActions.Rotated) { rotated.TrySetResult(); }
             return ValueTask.CompletedTask;
         });
+        // Calls keep running on the existing connection while the rotation lands: none may fail.
+        using var stopTraffic = new CancellationTokenSource();
+        var failures = 0;
+        var trafficCalls = 0;
+        var traffic = Task.Run(async () =>
+        {
+            while (!stopTraffic.IsCancellationRequested)
+            {
+                try
+                {
+                    await channel.AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 5 });
+                    Interlocked.Increment(ref trafficCalls);
+                }
+                catch (Exception)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+                await Task.Delay(10);
+            }
+        });
         server.WriteState(State(rotatedCa));
         await rotated.Task.WaitAsync(Wait);
         await WaitUntilAsync(() => caller.Bundles.TryGetBundle(Td, out var b) && b.X509Authorities.Any(c => c.Thumbprint == rotatedCa.Certificate.Thumbprint));
@@ -52,7 +72,31 @@ public sealed class WorkloadApiIdentityTests
         Assert.Equal(400, (await fresh.AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 2000 })).Tax);
         Assert.NotEqual(ca.Certificate.Thumbprint, rotatedCa.Certificate.Thumbprint);
         Assert.True(finance.SvidExpiresAt >= before.AddSeconds(-1));
-        Assert.Equal(2, world.Finance.Calls);
+        await stopTraffic.CancelAsync();
+        await traffic;
+        Assert.Equal(0, Volatile.Read(ref failures));
+        Assert.True(trafficCalls > 0);
+        Assert.Equal(2 + trafficCalls, world.Finance.Calls);
+    }
+
+    [WorkloadFact]
+    public async Task WorkloadApiRestart_NoCallerSeesAnError_WhileTheSvidIsValid()
+    {
+        using var ca = DevCertificateAuthority.Create(Td);
+        await using var server = await WorkloadApiServer.StartAsync(State(ca));
+        await using var world = new TestWorld();
+        void UseWorkloadApi(AztpOptions o) => o.Spiffe.WorkloadApiSocket = server.Address;
+        var (finance, financeEvents, address) = await world.ServeFinanceAsync(UseWorkloadApi);
+        var (caller, _) = await world.ConnectAsync(new AgentDefinition("caller"), configure: UseWorkloadApi);
+        var authorizer = SpiffeAuthorizer.Id("spiffe://company.org/finance");
+
+        await server.StopAsync();
+        // The Workload API is down: existing and new connections still work with the last good SVIDs.
+        Assert.Equal(200, (await caller.CreateChannel(address.ToString(), authorizer).AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 1000 })).Tax);
+        await server.RestartAsync();
+        await WaitUntilAsync(() => financeEvents.Any(e => e.Data.Action == Aztp.Identity.WorkloadApi.WorkloadApiSource.SourceReconnectedAction));
+        Assert.Equal(200, (await caller.CreateChannel(address.ToString(), authorizer).AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 1000 })).Tax);
+        Assert.Contains(financeEvents, e => e.Data.Action == Aztp.Identity.WorkloadApi.WorkloadApiSource.SourceDisconnectedAction);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
