@@ -29,30 +29,7 @@ internal static class PostgresSchema
     public static async Task CreateAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            CREATE TABLE IF NOT EXISTS {table} (
-              id BIGSERIAL PRIMARY KEY,
-              seq BIGINT NOT NULL,
-              kind TEXT NOT NULL,
-              prev_hash TEXT NOT NULL,
-              hash TEXT NOT NULL,
-              event_id TEXT,
-              ts TIMESTAMPTZ NOT NULL,
-              type TEXT,
-              agent TEXT,
-              outcome TEXT,
-              severity TEXT,
-              trace_id TEXT,
-              actor TEXT,
-              json TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq);
-            CREATE INDEX IF NOT EXISTS {table}_ts ON {table}(ts);
-            CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
-            CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);
-            CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity);
-            CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id);
-            CREATE INDEX IF NOT EXISTS {table}_actor ON {table}(actor);
-            """;
+        command.CommandText = AuditTableSql.Create(table, idColumn: "BIGSERIAL PRIMARY KEY", integerType: "BIGINT", timestampType: "TIMESTAMPTZ");
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 

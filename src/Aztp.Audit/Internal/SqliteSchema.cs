@@ -35,30 +35,8 @@ internal static class SqliteSchema
     public static async Task CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
     {
         await ExecAsync(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")};", cancellationToken).ConfigureAwait(false);
-        await ExecAsync(connection, $"""
-            CREATE TABLE IF NOT EXISTS {table} (
-              id INTEGER PRIMARY KEY AUTOINCREMENT,
-              seq INTEGER NOT NULL,
-              kind TEXT NOT NULL,
-              prev_hash TEXT NOT NULL,
-              hash TEXT NOT NULL,
-              event_id TEXT,
-              ts TEXT NOT NULL,
-              type TEXT,
-              agent TEXT,
-              outcome TEXT,
-              severity TEXT,
-              trace_id TEXT,
-              actor TEXT,
-              json TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq);
-            CREATE INDEX IF NOT EXISTS {table}_ts ON {table}(ts);
-            CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
-            CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);
-            CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity);
-            CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id);
-            CREATE INDEX IF NOT EXISTS {table}_actor ON {table}(actor);
-            """, cancellationToken).ConfigureAwait(false);
+        await ExecAsync(connection, AuditTableSql.Create(table, idColumn: "INTEGER PRIMARY KEY AUTOINCREMENT", integerType: "INTEGER", timestampType: "TEXT"),
+            cancellationToken).ConfigureAwait(false);
     }
 
     public static async Task ExecAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)

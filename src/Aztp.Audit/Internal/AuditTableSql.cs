@@ -1,0 +1,33 @@
+namespace Aztp.Audit.Internal;
+
+/// <summary>
+/// The audit table and its indexes, one definition for both databases; only the id, integer and timestamp column
+/// types differ by dialect.
+/// </summary>
+internal static class AuditTableSql
+{
+    public static string Create(string table, string idColumn, string integerType, string timestampType) => $"""
+            CREATE TABLE IF NOT EXISTS {table} (
+              id {idColumn},
+              seq {integerType} NOT NULL,
+              kind TEXT NOT NULL,
+              prev_hash TEXT NOT NULL,
+              hash TEXT NOT NULL,
+              event_id TEXT,
+              ts {timestampType} NOT NULL,
+              type TEXT,
+              agent TEXT,
+              outcome TEXT,
+              severity TEXT,
+              trace_id TEXT,
+              actor TEXT,
+              json TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq);
+            CREATE INDEX IF NOT EXISTS {table}_ts ON {table}(ts);
+            CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
+            CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);
+            CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity);
+            CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id);
+            CREATE INDEX IF NOT EXISTS {table}_actor ON {table}(actor);
+            """;
+}
