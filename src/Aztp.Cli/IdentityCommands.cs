@@ -184,21 +184,15 @@ internal static class IdentityCommands
 
         var svidFile = new Option<string>("--svid") { Description = "PEM file with the SVID chain.", Required = true };
         var keyFile = new Option<string>("--key") { Description = "PEM private key; when given it must match the SVID." };
-        var bundles = new Option<string[]>("--bundle") { Description = "TD=FILE: the bundle (PEM or SPIFFE JSON) of a trust domain (repeatable).", Arity = ArgumentArity.ZeroOrMore };
-        var bundleDir = new Option<string>("--bundle-dir") { Description = "Read bundles from a key directory instead (needs --trust-domain)." };
-        var trustDomain = new Option<string>("--trust-domain") { Description = "The local trust domain of --bundle-dir." };
-        var at = new Option<string>("--at") { Description = "Validate as of this ISO-8601 time instead of now." };
-        var verify = new Command("verify", "Validate an X.509-SVID against trust bundles.") { svidFile, keyFile, bundles, bundleDir, trustDomain, at };
+        var trust = new TrustInputs("TD=FILE: the bundle (PEM or SPIFFE JSON) of a trust domain (repeatable).");
+        var verify = new Command("verify", "Validate an X.509-SVID against trust bundles.") { svidFile, keyFile };
+        trust.AddTo(verify);
         verify.SetAction(async (parse, ct) =>
         {
-            var (set, time, usage) = ReadTrustInputs(parse, bundles, bundleDir, trustDomain, at);
-            if (usage is not null)
-            {
-                return await UsageAsync(stderr, usage).ConfigureAwait(false);
-            }
+            var (set, time, failed) = await trust.ResolveAsync(parse, stdout, stderr, ct).ConfigureAwait(false);
             if (set is null)
             {
-                return await ResultAsync(stdout, false, null, "invalid_bundle", time.Message, ct).ConfigureAwait(false);
+                return failed;
             }
             var path = parse.GetValue(svidFile)!;
             List<X509Certificate2> chain;
@@ -228,7 +222,7 @@ internal static class IdentityCommands
             }
             try
             {
-                var validator = new X509SvidValidator(set, new X509SvidValidatorOptions { TimeProvider = time.Clock, CacheCapacity = 0 });
+                var validator = new X509SvidValidator(set, new X509SvidValidatorOptions { TimeProvider = time, CacheCapacity = 0 });
                 var result = validator.Validate(chain);
                 return await ResultAsync(stdout, result.IsValid, result.SpiffeId?.ToString(), result.IsValid ? null : result.Reason,
                     result.IsValid ? null : result.Message, ct).ConfigureAwait(false);
@@ -310,21 +304,15 @@ internal static class IdentityCommands
 
         var token = new Option<string>("--token") { Description = "The token, or @FILE to read it from a file.", Required = true };
         var audience = new Option<string>("--audience") { Description = "The audience this verifier expects.", Required = true };
-        var bundles = new Option<string[]>("--bundle") { Description = "TD=FILE: the bundle (SPIFFE JSON with jwt-svid keys) of a trust domain (repeatable).", Arity = ArgumentArity.ZeroOrMore };
-        var bundleDir = new Option<string>("--bundle-dir") { Description = "Read bundles from a key directory instead (needs --trust-domain)." };
-        var trustDomain = new Option<string>("--trust-domain") { Description = "The local trust domain of --bundle-dir." };
-        var at = new Option<string>("--at") { Description = "Validate as of this ISO-8601 time instead of now." };
-        var verify = new Command("verify", "Validate a JWT-SVID for an audience.") { token, audience, bundles, bundleDir, trustDomain, at };
+        var trust = new TrustInputs("TD=FILE: the bundle (SPIFFE JSON with jwt-svid keys) of a trust domain (repeatable).");
+        var verify = new Command("verify", "Validate a JWT-SVID for an audience.") { token, audience };
+        trust.AddTo(verify);
         verify.SetAction(async (parse, ct) =>
         {
-            var (set, time, usage) = ReadTrustInputs(parse, bundles, bundleDir, trustDomain, at);
-            if (usage is not null)
-            {
-                return await UsageAsync(stderr, usage).ConfigureAwait(false);
-            }
+            var (set, time, failed) = await trust.ResolveAsync(parse, stdout, stderr, ct).ConfigureAwait(false);
             if (set is null)
             {
-                return await ResultAsync(stdout, false, null, "invalid_bundle", time.Message, ct).ConfigureAwait(false);
+                return failed;
             }
             var text = parse.GetValue(token)!;
             if (text.StartsWith('@'))
@@ -343,7 +331,7 @@ internal static class IdentityCommands
             {
                 return await UsageAsync(stderr, "--audience must not be empty.").ConfigureAwait(false);
             }
-            var validator = new JwtSvidValidator(set, new JwtSvidValidatorOptions { TimeProvider = time.Clock, CacheCapacity = 0 });
+            var validator = new JwtSvidValidator(set, new JwtSvidValidatorOptions { TimeProvider = time, CacheCapacity = 0 });
             var result = validator.Validate(text, expected);
             return await ResultAsync(stdout, result.IsValid, result.SpiffeId?.ToString(), result.IsValid ? null : result.Reason,
                 result.IsValid ? null : result.Message, ct).ConfigureAwait(false);
@@ -351,63 +339,96 @@ internal static class IdentityCommands
         return new Command("jwt", "JWT-SVID tools.") { mint, verify };
     }
 
-    // Reads --bundle TD=FILE… or --bundle-dir + --trust-domain, and --at. A usage error is returned as text;
-    // an unreadable bundle yields a null set with the reason in Clock.Message.
-    private static (TrustBundleSet? Set, TimeSetting Clock, string? Usage) ReadTrustInputs(ParseResult parse, Option<string[]> bundles,
-        Option<string> bundleDir, Option<string> trustDomain, Option<string> at)
+    // The trust options shared by `svid verify` and `jwt verify`: --bundle TD=FILE… or --bundle-dir + --trust-domain,
+    // and --at.
+    private sealed class TrustInputs(string bundleDescription)
     {
-        var time = new TimeSetting(TimeProvider.System, string.Empty);
-        if (parse.GetValue(at) is { } atText)
+        private readonly Option<string[]> _bundles = new("--bundle") { Description = bundleDescription, Arity = ArgumentArity.ZeroOrMore };
+        private readonly Option<string> _bundleDir = new("--bundle-dir") { Description = "Read bundles from a key directory instead (needs --trust-domain)." };
+        private readonly Option<string> _trustDomain = new("--trust-domain") { Description = "The local trust domain of --bundle-dir." };
+        private readonly Option<string> _at = new("--at") { Description = "Validate as of this ISO-8601 time instead of now." };
+
+        public void AddTo(Command command)
         {
-            if (!DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant))
+            command.Add(_bundles);
+            command.Add(_bundleDir);
+            command.Add(_trustDomain);
+            command.Add(_at);
+        }
+
+        // The trust bundle set and clock; on failure a null set and the exit code, having written a usage error to
+        // stderr or an invalid_bundle result to stdout.
+        public async Task<(TrustBundleSet? Set, TimeProvider Clock, int Exit)> ResolveAsync(ParseResult parse, TextWriter stdout,
+            TextWriter stderr, CancellationToken ct)
+        {
+            var (set, time, usage) = Read(parse);
+            if (usage is not null)
             {
-                return (null, time, $"--at '{atText}' is not an ISO-8601 date-time.");
+                return (null, time.Clock, await UsageAsync(stderr, usage).ConfigureAwait(false));
             }
-            time = new TimeSetting(new FixedTime(instant), string.Empty);
-        }
-        var pairs = parse.GetValue(bundles) ?? [];
-        var dir = parse.GetValue(bundleDir);
-        if (pairs.Length == 0 && dir is null)
-        {
-            return (null, time, "Give at least one --bundle TD=FILE, or --bundle-dir DIR --trust-domain TD.");
-        }
-        if (pairs.Length > 0 && dir is not null)
-        {
-            return (null, time, "Use either --bundle or --bundle-dir, not both.");
-        }
-        try
-        {
-            if (dir is not null)
+            if (set is null)
             {
-                if (!TrustDomain.TryParse(parse.GetValue(trustDomain), out var local))
-                {
-                    return (null, time, "--bundle-dir needs a valid --trust-domain.");
-                }
-                return (new TrustBundleSet(KeyDirectory.ReadBundles(dir, local)), time, null);
+                return (null, time.Clock, await ResultAsync(stdout, false, null, "invalid_bundle", time.Message, ct).ConfigureAwait(false));
             }
-            var list = new List<TrustBundle>();
-            foreach (var pair in pairs)
+            return (set, time.Clock, Ok);
+        }
+
+        private (TrustBundleSet? Set, TimeSetting Clock, string? Usage) Read(ParseResult parse)
+        {
+            var time = new TimeSetting(TimeProvider.System, string.Empty);
+            if (parse.GetValue(_at) is { } atText)
             {
-                var eq = pair.IndexOf('=', StringComparison.Ordinal);
-                if (eq <= 0 || eq == pair.Length - 1 || !TrustDomain.TryParse(pair[..eq], out var td))
+                if (!DateTimeOffset.TryParse(atText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var instant))
                 {
-                    return (null, time, $"--bundle '{pair}' must be TD=FILE with a valid trust domain.");
+                    return (null, time, $"--at '{atText}' is not an ISO-8601 date-time.");
                 }
-                if (list.Exists(b => b.TrustDomain == td))
-                {
-                    return (null, time, $"--bundle names trust domain {td} twice.");
-                }
-                list.Add(TrustBundle.Load(td, pair[(eq + 1)..]));
+                time = new TimeSetting(new FixedTime(instant), string.Empty);
             }
-            return (new TrustBundleSet(list), time, null);
-        }
-        catch (IdentityLoadException e)
-        {
-            return (null, time with { Message = e.Message }, null);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return (null, time with { Message = e.Message }, null);
+            var pairs = parse.GetValue(_bundles) ?? [];
+            var dir = parse.GetValue(_bundleDir);
+            if (pairs.Length == 0 && dir is null)
+            {
+                return (null, time, "Give at least one --bundle TD=FILE, or --bundle-dir DIR --trust-domain TD.");
+            }
+            if (pairs.Length > 0 && dir is not null)
+            {
+                return (null, time, "Use either --bundle or --bundle-dir, not both.");
+            }
+            try
+            {
+                if (dir is not null)
+                {
+                    if (!TrustDomain.TryParse(parse.GetValue(_trustDomain), out var local))
+                    {
+                        return (null, time, "--bundle-dir needs a valid --trust-domain.");
+                    }
+                    return (new TrustBundleSet(KeyDirectory.ReadBundles(dir, local)), time, null);
+                }
+                // Every usage error is reported before any file is read.
+                var files = new List<(TrustDomain Domain, string Path)>();
+                foreach (var pair in pairs)
+                {
+                    var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0 || eq == pair.Length - 1 || !TrustDomain.TryParse(pair[..eq], out var td))
+                    {
+                        return (null, time, $"--bundle '{pair}' must be TD=FILE with a valid trust domain.");
+                    }
+                    if (files.Exists(f => f.Domain == td))
+                    {
+                        return (null, time, $"--bundle names trust domain {td} twice.");
+                    }
+                    files.Add((td, pair[(eq + 1)..]));
+                }
+                return (new TrustBundleSet(files.ConvertAll(f => TrustBundle.Load(f.Domain, f.Path))), time, null);
+            }
+            catch (IdentityLoadException e)
+            {
+                return (null, time with { Message = e.Message }, null);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return (null, time with { Message = e.Message }, null);
+            }
         }
     }
 

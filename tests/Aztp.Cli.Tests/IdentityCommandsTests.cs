@@ -55,7 +55,14 @@ public sealed class IdentityCommandsTests : IDisposable
     [InlineData("svid verify --svid x.pem")]
     [InlineData("svid verify --svid x.pem --bundle nope")]
     [InlineData("svid verify --svid x.pem --bundle example.org=b.pem --at yesterday")]
+    [InlineData("svid verify --svid x.pem --bundle example.org=b.pem --bundle-dir d --trust-domain example.org")]
+    [InlineData("svid verify --svid x.pem --bundle example.org=a.pem --bundle example.org=b.pem")]
+    [InlineData("svid verify --svid x.pem --bundle-dir d")]
     [InlineData("jwt verify --token t --bundle example.org=b.json")]
+    [InlineData("jwt verify --token t --audience a")]
+    [InlineData("jwt verify --token t --audience a --bundle =b.json")]
+    [InlineData("jwt verify --token t --audience a --bundle-dir d --trust-domain Bad..Org")]
+    [InlineData("jwt verify --token t --audience a --bundle example.org=b.json --at soon")]
     [InlineData("jwt mint --subject spiffe://example.org/a --audience x")]
     [InlineData("svid frobnicate")]
     public async Task UsageErrors_ExitWith2(string commandLine)
@@ -63,6 +70,18 @@ public sealed class IdentityCommandsTests : IDisposable
         var (code, _, stderr) = await Run(commandLine.Split(' '));
         Assert.Equal(2, code);
         Assert.NotEmpty(stderr);
+    }
+
+    [Theory]
+    [InlineData("svid", "verify", "--svid", "x.pem")]
+    [InlineData("jwt", "verify", "--token", "t", "--audience", "a")]
+    public async Task UnreadableBundle_IsInvalidBundle_AndExits1(params string[] command)
+    {
+        var missing = Path.Combine(Path.GetTempPath(), "aztp-missing-" + Guid.NewGuid().ToString("N"), "bundle.pem");
+        var (code, json, _) = await Run([.. command, "--bundle", "example.org=" + missing]);
+        Assert.Equal(1, code);
+        Assert.False(json.GetProperty("valid").GetBoolean());
+        Assert.Equal("invalid_bundle", json.GetProperty("reason").GetString());
     }
 
     [Fact]
