@@ -52,15 +52,7 @@ public sealed class HttpStatusMappingTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(400, StatusCode.Internal)]
-    [InlineData(401, StatusCode.Unauthenticated)]
-    [InlineData(403, StatusCode.PermissionDenied)]
-    [InlineData(404, StatusCode.Unimplemented)]
-    [InlineData(429, StatusCode.Unavailable)]
-    [InlineData(502, StatusCode.Unavailable)]
-    [InlineData(503, StatusCode.Unavailable)]
-    [InlineData(504, StatusCode.Unavailable)]
-    [InlineData(500, StatusCode.Unknown)]
+    [MemberData(nameof(ProtocolTests.HttpStatusVectors), MemberType = typeof(ProtocolTests))]
     public async Task HttpError_WithoutGrpcStatus_MapsToSpecifiedStatus(int http, StatusCode expected)
     {
         var method = new Method<SimpleRequest, SimpleResponse>(MethodType.Unary, "status", http.ToString(), SimpleRequest.Parser, SimpleResponse.Parser);

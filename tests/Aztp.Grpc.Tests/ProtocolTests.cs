@@ -68,16 +68,25 @@ public sealed class ProtocolTests
     [InlineData("%zz", "%zz")]
     public void PercentDecode_MalformedSequences_AreKept(string value, string expected) => Assert.Equal(expected, GrpcProtocol.PercentDecode(value));
 
+    /// <summary>
+    /// The HTTP-to-gRPC status mapping of gRPC's http-grpc-status-mapping.md for responses without grpc-status; shared by
+    /// the unit test here and the end-to-end test over Kestrel (HttpStatusMappingTests).
+    /// </summary>
+    public static TheoryData<int, StatusCode> HttpStatusVectors => new()
+    {
+        { 400, StatusCode.Internal },
+        { 401, StatusCode.Unauthenticated },
+        { 403, StatusCode.PermissionDenied },
+        { 404, StatusCode.Unimplemented },
+        { 429, StatusCode.Unavailable },
+        { 502, StatusCode.Unavailable },
+        { 503, StatusCode.Unavailable },
+        { 504, StatusCode.Unavailable },
+        { 500, StatusCode.Unknown },
+    };
+
     [Theory]
-    [InlineData(400, StatusCode.Internal)]
-    [InlineData(401, StatusCode.Unauthenticated)]
-    [InlineData(403, StatusCode.PermissionDenied)]
-    [InlineData(404, StatusCode.Unimplemented)]
-    [InlineData(429, StatusCode.Unavailable)]
-    [InlineData(502, StatusCode.Unavailable)]
-    [InlineData(503, StatusCode.Unavailable)]
-    [InlineData(504, StatusCode.Unavailable)]
-    [InlineData(500, StatusCode.Unknown)]
+    [MemberData(nameof(HttpStatusVectors))]
     public void MapHttpStatus_FollowsHttpGrpcStatusMapping(int http, StatusCode expected) => Assert.Equal(expected, GrpcProtocol.MapHttpStatus(http));
 
     [Fact]
