@@ -56,41 +56,9 @@ public static class GrpcLoadDriver
                     throw new InvalidOperationException("bad echo");
                 }
             };
-            var rawCall = async () =>
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, rawUri)
-                {
-                    Version = HttpVersion.Version20,
-                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                    Content = new ByteArrayContent(frame),
-                };
-                request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                var body = await response.Content.ReadAsByteArrayAsync();
-                if (body.Length != frame.Length)
-                {
-                    throw new InvalidOperationException("bad echo");
-                }
-            };
-
+            var rawCall = RawCall(http, rawUri, frame, askTrailers: false);
             var rawTrailerUri = new Uri($"{(tls ? "https" : "http")}://127.0.0.1:{raw.Port}/{ServiceName}/UnaryWithTrailer");
-            var rawTrailerCall = async () =>
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Post, rawTrailerUri)
-                {
-                    Version = HttpVersion.Version20,
-                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                    Content = new ByteArrayContent(frame),
-                };
-                request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
-                request.Headers.TryAddWithoutValidation("te", "trailers");
-                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                var body = await response.Content.ReadAsByteArrayAsync();
-                if (body.Length != frame.Length || !response.TrailingHeaders.NonValidated.Contains("grpc-status"))
-                {
-                    throw new InvalidOperationException("bad echo");
-                }
-            };
+            var rawTrailerCall = RawCall(http, rawTrailerUri, frame, askTrailers: true);
 
             // Warm both paths up (JIT tiering, connection pools) before the first measured row.
             await RunForAsync(64, warmup, grpcCall, null);
@@ -100,23 +68,7 @@ public static class GrpcLoadDriver
             {
                 // Splits the overhead: a raw HttpClient calling the Aztp.Grpc server (reading trailers) vs the full stack.
                 var grpcUri = new Uri($"{(tls ? "https" : "http")}://127.0.0.1:{grpc.Port}{Unary.FullName}");
-                var rawToGrpc = async () =>
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, grpcUri)
-                    {
-                        Version = HttpVersion.Version20,
-                        VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                        Content = new ByteArrayContent(frame),
-                    };
-                    request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
-                    request.Headers.TryAddWithoutValidation("te", "trailers");
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                    var body = await response.Content.ReadAsByteArrayAsync();
-                    if (body.Length != frame.Length || !response.TrailingHeaders.Contains("grpc-status"))
-                    {
-                        throw new InvalidOperationException("bad echo");
-                    }
-                };
+                var rawToGrpc = RawCall(http, grpcUri, frame, askTrailers: true);
                 var (viaRawClient, viaRawServer) = await MeasurePairAsync(64, warmup, duration, rawToGrpc, rawCall);
                 var (full, _) = await MeasurePairAsync(64, warmup, duration, grpcCall, rawCall);
                 Console.WriteLine($"# diagnose ({(tls ? "mTLS" : "plaintext")}, 64 callers, CPU µs per call): raw client -> Aztp server {viaRawClient.CpuMicrosPerCall:N1}, raw -> raw {viaRawServer.CpuMicrosPerCall:N1}, Aztp -> Aztp {full.CpuMicrosPerCall:N1}");
@@ -165,6 +117,29 @@ public static class GrpcLoadDriver
 
         return 0;
     }
+
+    // One echo call made with HttpClient alone: the raw baseline. With askTrailers the request carries "te: trailers" and the
+    // response must end with a grpc-status trailer.
+    private static Func<Task> RawCall(HttpClient http, Uri uri, byte[] frame, bool askTrailers) => async () =>
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri)
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(frame),
+        };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", "application/grpc");
+        if (askTrailers)
+        {
+            request.Headers.TryAddWithoutValidation("te", "trailers");
+        }
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        if (body.Length != frame.Length || (askTrailers && !response.TrailingHeaders.NonValidated.Contains("grpc-status")))
+        {
+            throw new InvalidOperationException("bad echo");
+        }
+    };
 
     private static string Row(string name, string mode, int callers, LoadResult result, string ratio) =>
         $"| {name} | {mode} | {callers} | {result.CallsPerSecond:N0} calls/s | {result.P50.TotalMicroseconds:N0} µs | {result.P99.TotalMicroseconds:N0} µs | {result.CpuMicrosPerCall:N1} µs | {ratio} |";
