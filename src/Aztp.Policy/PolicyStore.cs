@@ -20,6 +20,9 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private FileSystemWatcher? _watcher;
     private Timer? _debounce;
+    private Timer? _poll;
+    private string? _polledHash;
+    private int _polling;
     private volatile PolicySnapshot _current;
     private Task _pendingReload = Task.CompletedTask;
     private int _disposed;
@@ -78,9 +81,9 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         {
             await monitor.EmitAsync(monitor.Events.PolicyLoaded(first.ContentHash, first.Policies.Count, first.Source), cancellationToken).ConfigureAwait(false);
         }
-        if (options.WatchForChanges)
+        if (options.WatchForChanges && store.StartWatching() is { } fallback && monitor is not null)
         {
-            store.StartWatching();
+            await monitor.EmitAsync(WatchFallbackEvent(monitor.Events, fallback, options.PollInterval), cancellationToken).ConfigureAwait(false);
         }
         return store;
     }
@@ -163,6 +166,18 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         }
     }
 
+    // monitoring/watch_degraded: file notifications could not start, so changes are found by polling (later).
+    private static SecurityEvent WatchFallbackEvent(SecurityEventFactory events, string errorType, TimeSpan interval) =>
+        events.Create(SecurityEventType.Monitoring, EventSeverity.Warning, EventOutcome.Failure, new EventData.Builder
+        {
+            ["action"] = "watch_degraded",
+            ["success"] = false,
+            ["component"] = "policy",
+            ["mode"] = "polling",
+            ["errorType"] = errorType,
+            ["pollIntervalMs"] = (long)interval.TotalMilliseconds,
+        }.Build(), EventActor.System);
+
     private static SecurityEvent ReloadFailedEvent(SecurityMonitor monitor, Exception ex, string? source) => ex switch
     {
         PolicyParseException p => monitor.Events.PolicyReloadFailed(p.Detail, p.FileName, p.Line, p.Column, source),
@@ -170,7 +185,11 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         _ => monitor.Events.PolicyReloadFailed(ex.Message, null, null, null, source),
     };
 
-    private static async Task<PolicySnapshot> LoadDirectoryAsync(PolicyStoreOptions options, CancellationToken ct)
+    // The directory's files as read, and the content hash that names the set (policy files by relative path, then the
+    // entities file). Reading is separate from parsing so the polling watcher can tell a change without parsing.
+    private sealed record DirectoryContent(string Dir, List<(string Path, string Text)> Sources, string? EntitiesPath, string? EntitiesJson, string Hash);
+
+    private static async Task<DirectoryContent> ReadDirectoryAsync(PolicyStoreOptions options, CancellationToken ct)
     {
         var dir = Path.GetFullPath(options.PolicyDir!);
         var files = PolicyFiles.Enumerate(dir);
@@ -182,23 +201,33 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
             sources.Add((f, text));
             hashed.Add((Path.GetRelativePath(dir, f), text));
         }
-        var set = PolicySet.Parse(sources);
         var entitiesPath = Path.Combine(dir, options.EntitiesFileName);
-        var entities = EntityStore.Empty;
+        string? json = null;
         if (File.Exists(entitiesPath))
         {
-            var json = await File.ReadAllTextAsync(entitiesPath, ct).ConfigureAwait(false);
+            json = await File.ReadAllTextAsync(entitiesPath, ct).ConfigureAwait(false);
             hashed.Add((options.EntitiesFileName, json));
+        }
+        return new DirectoryContent(dir, sources, entitiesPath, json, Hash(hashed));
+    }
+
+    private static async Task<PolicySnapshot> LoadDirectoryAsync(PolicyStoreOptions options, CancellationToken ct)
+    {
+        var content = await ReadDirectoryAsync(options, ct).ConfigureAwait(false);
+        var set = PolicySet.Parse(content.Sources);
+        var entities = EntityStore.Empty;
+        if (content.EntitiesJson is not null)
+        {
             try
             {
-                entities = EntityStore.FromJson(json);
+                entities = EntityStore.FromJson(content.EntitiesJson);
             }
             catch (CedarJsonException ex)
             {
-                throw new CedarJsonException($"{entitiesPath}: {ex.Message}", ex);
+                throw new CedarJsonException($"{content.EntitiesPath}: {ex.Message}", ex);
             }
         }
-        return new PolicySnapshot(set, entities, Hash(hashed), dir, DateTimeOffset.UtcNow);
+        return new PolicySnapshot(set, entities, content.Hash, content.Dir, DateTimeOffset.UtcNow);
     }
 
     private static string Hash(IEnumerable<(string Name, string Content)> parts)
@@ -214,21 +243,80 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    private void StartWatching()
+    // Starts file notifications, or polling when asked for or when notifications can't start (for example the
+    // inotify instance limit). Returns the reason for falling back to polling, or null.
+    private string? StartWatching()
     {
         var options = _options!;
         _debounce = new Timer(_ => OnDebounced(), null, Timeout.Infinite, Timeout.Infinite);
-        var watcher = new FileSystemWatcher(Path.GetFullPath(options.PolicyDir!))
+        string? fallback = null;
+        if (!options.UsePolling)
         {
-            IncludeSubdirectories = true,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-        };
-        watcher.Changed += OnFileEvent;
-        watcher.Created += OnFileEvent;
-        watcher.Deleted += OnFileEvent;
-        watcher.Renamed += OnFileEvent;
-        watcher.EnableRaisingEvents = true;
-        _watcher = watcher;
+            FileSystemWatcher? watcher = null;
+            try
+            {
+                watcher = (options.WatcherFactory ?? (dir => new FileSystemWatcher(dir)))(Path.GetFullPath(options.PolicyDir!));
+                watcher.IncludeSubdirectories = true;
+                watcher.NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size;
+                watcher.Changed += OnFileEvent;
+                watcher.Created += OnFileEvent;
+                watcher.Deleted += OnFileEvent;
+                watcher.Renamed += OnFileEvent;
+                // A lost notification (buffer overflow) may hide a change: re-read the directory.
+                watcher.Error += (_, _) => ScheduleReload();
+                watcher.EnableRaisingEvents = true;
+                _watcher = watcher;
+                return null;
+            }
+            catch (Exception e) when (e is IOException or PlatformNotSupportedException or UnauthorizedAccessException)
+            {
+                watcher?.Dispose();
+                fallback = e.GetType().Name;
+            }
+        }
+        _polledHash = _current.ContentHash;
+        _poll = new Timer(_ => OnPoll(), null, options.PollInterval, options.PollInterval);
+        return fallback;
+    }
+
+    private void ScheduleReload()
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+        {
+            _debounce?.Change(_options!.ReloadDebounce, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    // One poll: re-read the files (no parsing) and schedule a reload when their content hash moved since the last poll.
+    // A bad set is therefore reported once, not at every poll.
+    private void OnPoll()
+    {
+        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _polling, 1) != 0)
+        {
+            return;
+        }
+        _ = PollAsync();
+    }
+
+    private async Task PollAsync()
+    {
+        try
+        {
+            var content = await ReadDirectoryAsync(_options!, _shutdown.Token).ConfigureAwait(false);
+            if (content.Hash != _polledHash)
+            {
+                _polledHash = content.Hash;
+                ScheduleReload();
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or ObjectDisposedException)
+        {
+            // A file in the middle of being replaced, or shutdown: the next poll looks again.
+        }
+        finally
+        {
+            Volatile.Write(ref _polling, 0);
+        }
     }
 
     private void OnFileEvent(object sender, FileSystemEventArgs e)
@@ -238,9 +326,9 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
             || string.Equals(name, _options!.EntitiesFileName, StringComparison.Ordinal)
             || (e is RenamedEventArgs r && Path.GetFileName(r.OldFullPath).EndsWith(PolicyFiles.Extension, StringComparison.OrdinalIgnoreCase))
             || Directory.Exists(e.FullPath);
-        if (relevant && Volatile.Read(ref _disposed) == 0)
+        if (relevant)
         {
-            _debounce?.Change(_options!.ReloadDebounce, Timeout.InfiniteTimeSpan);
+            ScheduleReload();
         }
     }
 
@@ -272,6 +360,10 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
             return;
         }
         _watcher?.Dispose();
+        if (_poll is not null)
+        {
+            await _poll.DisposeAsync().ConfigureAwait(false);
+        }
         if (_debounce is not null)
         {
             await _debounce.DisposeAsync().ConfigureAwait(false);

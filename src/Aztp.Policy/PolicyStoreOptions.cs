@@ -12,6 +12,20 @@ public sealed class PolicyStoreOptions
     /// <summary>Reload automatically when a policy or entities file changes. Default <see langword="true"/>.</summary>
     public bool WatchForChanges { get; set; } = true;
 
+    /// <summary>
+    /// Find changes by polling the directory's content every <see cref="PollInterval"/> instead of file notifications
+    /// (for network file systems and containers where notifications don't arrive). Without it, polling is still used
+    /// when notifications can't start (for example the inotify instance limit), with a <c>monitoring</c>/<c>watch_degraded</c>
+    /// event. Default <see langword="false"/>.
+    /// </summary>
+    public bool UsePolling { get; set; }
+
+    /// <summary>How often polling re-reads the directory (see <see cref="UsePolling"/>). Default 2 seconds; 10 ms to 1 hour.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    // Creates the notification watcher for a directory; tests replace it to make notifications fail to start.
+    internal Func<string, FileSystemWatcher>? WatcherFactory { get; set; }
+
     /// <summary>Quiet time after the last file change before reloading, so an editor's several writes load once. Default 200 ms.</summary>
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(200);
 
@@ -33,6 +47,10 @@ public sealed class PolicyStoreOptions
         if (string.IsNullOrWhiteSpace(EntitiesFileName) || EntitiesFileName.IndexOfAny(['/', '\\']) >= 0)
         {
             throw new ArgumentException("PolicyStoreOptions.EntitiesFileName must be a plain file name such as entities.json.", nameof(EntitiesFileName));
+        }
+        if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException("PolicyStoreOptions.PollInterval must be between 10 ms and 1 hour.", nameof(PollInterval));
         }
         if (ReloadDebounce < TimeSpan.Zero || ReloadDebounce > TimeSpan.FromMinutes(1))
         {

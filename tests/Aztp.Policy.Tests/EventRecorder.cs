@@ -33,5 +33,21 @@ public sealed class EventRecorder : IAsyncDisposable
         }
     }
 
+    /// <summary>Every event up to and including the next one with the given data action.</summary>
+    public async Task<List<SecurityEvent>> UntilAsync(string action, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
+        var seen = new List<SecurityEvent>();
+        while (true)
+        {
+            var e = await _events.Reader.ReadAsync(cts.Token);
+            seen.Add(e);
+            if (e.Data.Action == action)
+            {
+                return seen;
+            }
+        }
+    }
+
     public ValueTask DisposeAsync() => Monitor.DisposeAsync();
 }

@@ -117,4 +117,65 @@ public sealed class PolicyStoreTests : IDisposable
         Assert.True(store.Authorize(Call("get-rates")).IsAllowed);
         Assert.True(store.Authorize(Call()).IsAllowed);
     }
+
+    [Fact]
+    public async Task Polling_FindsChanges_AndReportsABadSetOnce()
+    {
+        Write("allow.cedar", "permit(principal, action == Action::\"calculate-tax\", resource);");
+        await using var rec = new EventRecorder();
+        var options = new PolicyStoreOptions { PolicyDir = _dir, UsePolling = true, PollInterval = TimeSpan.FromMilliseconds(20), ReloadDebounce = TimeSpan.FromMilliseconds(10) };
+        await using var store = await PolicyStore.OpenAsync(options, rec.Monitor);
+        await rec.NextAsync(EventActions.Loaded);
+
+        Write("rates.cedar", "permit(principal, action == Action::\"get-rates\", resource);");
+        await rec.NextAsync(EventActions.Loaded);
+        Assert.True(store.Authorize(Call("get-rates")).IsAllowed);
+
+        Write("rates.cedar", "permit(principal, action == Action::\"get-rates\", resource");
+        await rec.NextAsync(EventActions.ReloadFailed);
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // about 25 polls of the same bad set
+        Write("rates.cedar", "permit(principal, action == Action::\"get-rates\", resource) when { context.trustDomain == \"company.org\" };");
+        var between = await rec.UntilAsync(EventActions.Loaded);
+        Assert.DoesNotContain(between, e => e.Data.Action == EventActions.ReloadFailed);
+        Assert.True(store.Authorize(Call("get-rates")).IsAllowed);
+    }
+
+    [Theory]
+    [InlineData(typeof(IOException))]
+    [InlineData(typeof(PlatformNotSupportedException))]
+    public async Task NotificationsThatCannotStart_FallBackToPolling_WithAWarningEvent(Type failure)
+    {
+        Write("allow.cedar", "permit(principal, action == Action::\"calculate-tax\", resource);");
+        await using var rec = new EventRecorder();
+        var options = new PolicyStoreOptions
+        {
+            PolicyDir = _dir,
+            PollInterval = TimeSpan.FromMilliseconds(20),
+            ReloadDebounce = TimeSpan.FromMilliseconds(10),
+            WatcherFactory = _ => throw (Exception)Activator.CreateInstance(failure, "no more inotify instances")!,
+        };
+        await using var store = await PolicyStore.OpenAsync(options, rec.Monitor);
+        var degraded = await rec.NextAsync("watch_degraded");
+        Assert.Equal(SecurityEventType.Monitoring, degraded.Type);
+        Assert.Equal(EventSeverity.Warning, degraded.Severity);
+        Assert.Equal(failure.Name, degraded.Data["errorType"].AsString());
+        Assert.Equal("polling", degraded.Data["mode"].AsString());
+        Assert.Equal(20L, degraded.Data["pollIntervalMs"].AsInteger());
+
+        Assert.False(store.Authorize(Call("get-rates")).IsAllowed);
+        Write("rates.cedar", "permit(principal, action == Action::\"get-rates\", resource);");
+        await rec.NextAsync(EventActions.Loaded);
+        Assert.True(store.Authorize(Call("get-rates")).IsAllowed);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    [InlineData(3_600_001)]
+    public void PollInterval_OutOfRange_IsRejected(int milliseconds)
+    {
+        var options = new PolicyStoreOptions { PolicyDir = _dir, PollInterval = TimeSpan.FromMilliseconds(milliseconds) };
+        var ex = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Equal("PollInterval", ex.ParamName);
+    }
 }
