@@ -35,6 +35,16 @@ public sealed class KeyDirectoryOptions
     /// <summary>Watch the directory and re-read it on change (rotation without restart). Default: <see langword="true"/>.</summary>
     public bool WatchForChanges { get; set; } = true;
 
+    /// <summary>
+    /// Find changes by polling every <see cref="PollInterval"/> instead of file notifications (network file systems,
+    /// containers). Without it, polling is still used when notifications can't start (for example the inotify instance
+    /// limit), with a <c>monitoring</c>/<c>watch_degraded</c> warning. Default: <see langword="false"/>.
+    /// </summary>
+    public bool UsePolling { get; set; }
+
+    /// <summary>How often polling looks at the directory (see <see cref="UsePolling"/>). Default: 2 seconds; 10 ms to 1 hour.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Monitor that receives identity events; none when <see langword="null"/>.</summary>
     public SecurityMonitor? Monitor { get; set; }
 
@@ -61,6 +71,10 @@ public sealed class KeyDirectoryOptions
         if (SvidLifetime <= TimeSpan.Zero || JwtSvidLifetime <= TimeSpan.Zero || ExpiryCheckInterval <= TimeSpan.Zero || ExpiringThreshold < TimeSpan.Zero)
         {
             throw new ArgumentException("KeyDirectoryOptions lifetimes and intervals must be positive.");
+        }
+        if (PollInterval < TimeSpan.FromMilliseconds(10) || PollInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException("KeyDirectoryOptions.PollInterval must be between 10 ms and 1 hour.", nameof(PollInterval));
         }
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }

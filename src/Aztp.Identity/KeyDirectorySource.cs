@@ -18,9 +18,8 @@ public sealed class KeyDirectorySource : IX509SvidSource, ITrustBundleSource, IJ
     private readonly TrustBundleSet _bundles = new();
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private readonly Lock _gate = new();
-    private FileSystemWatcher? _watcher;
+    private DirectoryChangeWatcher? _watcher;
     private ITimer? _expiryTimer;
-    private ITimer? _debounce;
     private X509Svid? _svid;
     private JwtSigningKey? _jwtKey;
     private string? _expiringReportedFor;
@@ -78,7 +77,7 @@ public sealed class KeyDirectorySource : IX509SvidSource, ITrustBundleSource, IJ
                 await monitor.EmitAsync(monitor.Events.IdentitySetupComplete(svid.Id.ToString(), svid.NotAfter, "key_directory"), cancellationToken).ConfigureAwait(false);
             }
             await source.CheckExpiryAsync(cancellationToken).ConfigureAwait(false);
-            source.Start();
+            await source.StartAsync(cancellationToken).ConfigureAwait(false);
             return source;
         }
         catch
@@ -195,14 +194,13 @@ public sealed class KeyDirectorySource : IX509SvidSource, ITrustBundleSource, IJ
         {
             return;
         }
-        _watcher?.Dispose();
+        if (_watcher is not null)
+        {
+            await _watcher.DisposeAsync().ConfigureAwait(false);
+        }
         if (_expiryTimer is not null)
         {
             await _expiryTimer.DisposeAsync().ConfigureAwait(false);
-        }
-        if (_debounce is not null)
-        {
-            await _debounce.DisposeAsync().ConfigureAwait(false);
         }
         await _reloadGate.WaitAsync().ConfigureAwait(false);
         try
@@ -309,7 +307,7 @@ public sealed class KeyDirectorySource : IX509SvidSource, ITrustBundleSource, IJ
         return true;
     }
 
-    private void Start()
+    private async Task StartAsync(CancellationToken ct)
     {
         var time = _options.TimeProvider;
         _expiryTimer = time.CreateTimer(static state => _ = ((KeyDirectorySource)state!).CheckExpirySafelyAsync(), this,
@@ -319,38 +317,8 @@ public sealed class KeyDirectorySource : IX509SvidSource, ITrustBundleSource, IJ
             return;
         }
         // Debounce: an editor or a rotation writes several files; reload once after they settle.
-        _debounce = TimeProvider.System.CreateTimer(static state => _ = ((KeyDirectorySource)state!).ReloadSafelyAsync(), this,
-            Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        _watcher = new FileSystemWatcher(_directory)
-        {
-            IncludeSubdirectories = true,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.DirectoryName | NotifyFilters.Size,
-        };
-        _watcher.Changed += OnFileEvent;
-        _watcher.Created += OnFileEvent;
-        _watcher.Renamed += OnFileEvent;
-        _watcher.Deleted += OnFileEvent;
-        _watcher.EnableRaisingEvents = true;
-    }
-
-    private void OnFileEvent(object sender, FileSystemEventArgs e)
-    {
-        if (Volatile.Read(ref _disposed) == 0)
-        {
-            _debounce?.Change(TimeSpan.FromMilliseconds(150), Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    private async Task ReloadSafelyAsync()
-    {
-        try
-        {
-            await ReloadAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            // Disposed while a reload was pending.
-        }
+        var watch = new DirectoryWatchOptions { UsePolling = _options.UsePolling, PollInterval = _options.PollInterval, Debounce = TimeSpan.FromMilliseconds(150) };
+        _watcher = await DirectoryChangeWatcher.StartAsync(_directory, watch, static _ => true, ReloadAsync, _options.Monitor, "key_directory", ct).ConfigureAwait(false);
     }
 
     private async Task CheckExpirySafelyAsync()

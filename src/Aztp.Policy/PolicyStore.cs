@@ -16,15 +16,8 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
     private readonly SecurityMonitor? _monitor;
     private readonly bool _emitEvaluated;
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
-    private readonly Lock _pendingGate = new();
-    private readonly CancellationTokenSource _shutdown = new();
-    private FileSystemWatcher? _watcher;
-    private Timer? _debounce;
-    private Timer? _poll;
-    private string? _polledHash;
-    private int _polling;
+    private DirectoryChangeWatcher? _watcher;
     private volatile PolicySnapshot _current;
-    private Task _pendingReload = Task.CompletedTask;
     private int _disposed;
 
     private PolicyStore(PolicySnapshot initial, PolicyStoreOptions? options, SecurityMonitor? monitor, bool emitEvaluated)
@@ -81,9 +74,18 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         {
             await monitor.EmitAsync(monitor.Events.PolicyLoaded(first.ContentHash, first.Policies.Count, first.Source), cancellationToken).ConfigureAwait(false);
         }
-        if (options.WatchForChanges && store.StartWatching() is { } fallback && monitor is not null)
+        if (options.WatchForChanges)
         {
-            await monitor.EmitAsync(WatchFallbackEvent(monitor.Events, fallback, options.PollInterval), cancellationToken).ConfigureAwait(false);
+            var watch = new DirectoryWatchOptions
+            {
+                UsePolling = options.UsePolling,
+                PollInterval = options.PollInterval,
+                Debounce = options.ReloadDebounce,
+            };
+            var entitiesFile = options.EntitiesFileName;
+            store._watcher = await DirectoryChangeWatcher.StartAsync(options.PolicyDir!, watch,
+                path => path.EndsWith(PolicyFiles.Extension, StringComparison.OrdinalIgnoreCase) || string.Equals(Path.GetFileName(path), entitiesFile, StringComparison.Ordinal),
+                ct => store.ReloadAsync(ct), monitor, "policy", cancellationToken).ConfigureAwait(false);
         }
         return store;
     }
@@ -166,18 +168,6 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         }
     }
 
-    // monitoring/watch_degraded: file notifications could not start, so changes are found by polling (later).
-    private static SecurityEvent WatchFallbackEvent(SecurityEventFactory events, string errorType, TimeSpan interval) =>
-        events.Create(SecurityEventType.Monitoring, EventSeverity.Warning, EventOutcome.Failure, new EventData.Builder
-        {
-            ["action"] = "watch_degraded",
-            ["success"] = false,
-            ["component"] = "policy",
-            ["mode"] = "polling",
-            ["errorType"] = errorType,
-            ["pollIntervalMs"] = (long)interval.TotalMilliseconds,
-        }.Build(), EventActor.System);
-
     private static SecurityEvent ReloadFailedEvent(SecurityMonitor monitor, Exception ex, string? source) => ex switch
     {
         PolicyParseException p => monitor.Events.PolicyReloadFailed(p.Detail, p.FileName, p.Line, p.Column, source),
@@ -185,11 +175,7 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         _ => monitor.Events.PolicyReloadFailed(ex.Message, null, null, null, source),
     };
 
-    // The directory's files as read, and the content hash that names the set (policy files by relative path, then the
-    // entities file). Reading is separate from parsing so the polling watcher can tell a change without parsing.
-    private sealed record DirectoryContent(string Dir, List<(string Path, string Text)> Sources, string? EntitiesPath, string? EntitiesJson, string Hash);
-
-    private static async Task<DirectoryContent> ReadDirectoryAsync(PolicyStoreOptions options, CancellationToken ct)
+    private static async Task<PolicySnapshot> LoadDirectoryAsync(PolicyStoreOptions options, CancellationToken ct)
     {
         var dir = Path.GetFullPath(options.PolicyDir!);
         var files = PolicyFiles.Enumerate(dir);
@@ -201,33 +187,23 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
             sources.Add((f, text));
             hashed.Add((Path.GetRelativePath(dir, f), text));
         }
+        var set = PolicySet.Parse(sources);
         var entitiesPath = Path.Combine(dir, options.EntitiesFileName);
-        string? json = null;
+        var entities = EntityStore.Empty;
         if (File.Exists(entitiesPath))
         {
-            json = await File.ReadAllTextAsync(entitiesPath, ct).ConfigureAwait(false);
+            var json = await File.ReadAllTextAsync(entitiesPath, ct).ConfigureAwait(false);
             hashed.Add((options.EntitiesFileName, json));
-        }
-        return new DirectoryContent(dir, sources, entitiesPath, json, Hash(hashed));
-    }
-
-    private static async Task<PolicySnapshot> LoadDirectoryAsync(PolicyStoreOptions options, CancellationToken ct)
-    {
-        var content = await ReadDirectoryAsync(options, ct).ConfigureAwait(false);
-        var set = PolicySet.Parse(content.Sources);
-        var entities = EntityStore.Empty;
-        if (content.EntitiesJson is not null)
-        {
             try
             {
-                entities = EntityStore.FromJson(content.EntitiesJson);
+                entities = EntityStore.FromJson(json);
             }
             catch (CedarJsonException ex)
             {
-                throw new CedarJsonException($"{content.EntitiesPath}: {ex.Message}", ex);
+                throw new CedarJsonException($"{entitiesPath}: {ex.Message}", ex);
             }
         }
-        return new PolicySnapshot(set, entities, content.Hash, content.Dir, DateTimeOffset.UtcNow);
+        return new PolicySnapshot(set, entities, Hash(hashed), dir, DateTimeOffset.UtcNow);
     }
 
     private static string Hash(IEnumerable<(string Name, string Content)> parts)
@@ -243,115 +219,6 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         return "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    // Starts file notifications, or polling when asked for or when notifications can't start (for example the
-    // inotify instance limit). Returns the reason for falling back to polling, or null.
-    private string? StartWatching()
-    {
-        var options = _options!;
-        _debounce = new Timer(_ => OnDebounced(), null, Timeout.Infinite, Timeout.Infinite);
-        string? fallback = null;
-        if (!options.UsePolling)
-        {
-            FileSystemWatcher? watcher = null;
-            try
-            {
-                watcher = (options.WatcherFactory ?? (dir => new FileSystemWatcher(dir)))(Path.GetFullPath(options.PolicyDir!));
-                watcher.IncludeSubdirectories = true;
-                watcher.NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size;
-                watcher.Changed += OnFileEvent;
-                watcher.Created += OnFileEvent;
-                watcher.Deleted += OnFileEvent;
-                watcher.Renamed += OnFileEvent;
-                // A lost notification (buffer overflow) may hide a change: re-read the directory.
-                watcher.Error += (_, _) => ScheduleReload();
-                watcher.EnableRaisingEvents = true;
-                _watcher = watcher;
-                return null;
-            }
-            catch (Exception e) when (e is IOException or PlatformNotSupportedException or UnauthorizedAccessException)
-            {
-                watcher?.Dispose();
-                fallback = e.GetType().Name;
-            }
-        }
-        _polledHash = _current.ContentHash;
-        _poll = new Timer(_ => OnPoll(), null, options.PollInterval, options.PollInterval);
-        return fallback;
-    }
-
-    private void ScheduleReload()
-    {
-        if (Volatile.Read(ref _disposed) == 0)
-        {
-            _debounce?.Change(_options!.ReloadDebounce, Timeout.InfiniteTimeSpan);
-        }
-    }
-
-    // One poll: re-read the files (no parsing) and schedule a reload when their content hash moved since the last poll.
-    // A bad set is therefore reported once, not at every poll.
-    private void OnPoll()
-    {
-        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _polling, 1) != 0)
-        {
-            return;
-        }
-        _ = PollAsync();
-    }
-
-    private async Task PollAsync()
-    {
-        try
-        {
-            var content = await ReadDirectoryAsync(_options!, _shutdown.Token).ConfigureAwait(false);
-            if (content.Hash != _polledHash)
-            {
-                _polledHash = content.Hash;
-                ScheduleReload();
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or OperationCanceledException or ObjectDisposedException)
-        {
-            // A file in the middle of being replaced, or shutdown: the next poll looks again.
-        }
-        finally
-        {
-            Volatile.Write(ref _polling, 0);
-        }
-    }
-
-    private void OnFileEvent(object sender, FileSystemEventArgs e)
-    {
-        var name = Path.GetFileName(e.FullPath);
-        var relevant = name.EndsWith(PolicyFiles.Extension, StringComparison.OrdinalIgnoreCase)
-            || string.Equals(name, _options!.EntitiesFileName, StringComparison.Ordinal)
-            || (e is RenamedEventArgs r && Path.GetFileName(r.OldFullPath).EndsWith(PolicyFiles.Extension, StringComparison.OrdinalIgnoreCase))
-            || Directory.Exists(e.FullPath);
-        if (relevant)
-        {
-            ScheduleReload();
-        }
-    }
-
-    private void OnDebounced()
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            return;
-        }
-        lock (_pendingGate)
-        {
-            _pendingReload = _pendingReload.ContinueWith(
-                _ => ReloadAsync(_shutdown.Token),
-                CancellationToken.None,
-                TaskContinuationOptions.None,
-                TaskScheduler.Default).Unwrap().ContinueWith(
-                    t => _ = t.Exception, // a reload never takes the agent down; failures are reported as events
-                    CancellationToken.None,
-                    TaskContinuationOptions.OnlyOnFaulted,
-                    TaskScheduler.Default);
-        }
-    }
-
     /// <summary>Stops watching and waits for a reload in progress.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -359,30 +226,12 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         {
             return;
         }
-        _watcher?.Dispose();
-        if (_poll is not null)
+        if (_watcher is not null)
         {
-            await _poll.DisposeAsync().ConfigureAwait(false);
+            await _watcher.DisposeAsync().ConfigureAwait(false);
         }
-        if (_debounce is not null)
-        {
-            await _debounce.DisposeAsync().ConfigureAwait(false);
-        }
-        await _shutdown.CancelAsync().ConfigureAwait(false);
-        Task pending;
-        lock (_pendingGate)
-        {
-            pending = _pendingReload;
-        }
-        try
-        {
-            await pending.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-        _shutdown.Dispose();
+        // A direct ReloadAsync in progress finishes before the gate goes away.
+        await _reloadGate.WaitAsync().ConfigureAwait(false);
         _reloadGate.Dispose();
     }
 }

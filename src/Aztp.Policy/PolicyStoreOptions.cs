@@ -13,18 +13,15 @@ public sealed class PolicyStoreOptions
     public bool WatchForChanges { get; set; } = true;
 
     /// <summary>
-    /// Find changes by polling the directory's content every <see cref="PollInterval"/> instead of file notifications
-    /// (for network file systems and containers where notifications don't arrive). Without it, polling is still used
-    /// when notifications can't start (for example the inotify instance limit), with a <c>monitoring</c>/<c>watch_degraded</c>
-    /// event. Default <see langword="false"/>.
+    /// Find changes by polling every <see cref="PollInterval"/> instead of file notifications (for network file systems
+    /// and containers where notifications don't arrive). Without it, polling is still used when notifications can't
+    /// start (for example the inotify instance limit), with a <c>monitoring</c>/<c>watch_degraded</c> warning.
+    /// Default <see langword="false"/>.
     /// </summary>
     public bool UsePolling { get; set; }
 
-    /// <summary>How often polling re-reads the directory (see <see cref="UsePolling"/>). Default 2 seconds; 10 ms to 1 hour.</summary>
+    /// <summary>How often polling looks at the policy files (see <see cref="UsePolling"/>). Default 2 seconds; 10 ms to 1 hour.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
-
-    // Creates the notification watcher for a directory; tests replace it to make notifications fail to start.
-    internal Func<string, FileSystemWatcher>? WatcherFactory { get; set; }
 
     /// <summary>Quiet time after the last file change before reloading, so an editor's several writes load once. Default 200 ms.</summary>
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromMilliseconds(200);

@@ -96,10 +96,15 @@ public sealed class KeyDirectoryTests : IDisposable
         Assert.False(Directory.Exists(_dir + "-x"));
     }
 
-    [Fact]
-    public async Task Rotation_OnDisk_IsPickedUpWithoutRestart_AndRaisesRotated()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Rotation_OnDisk_IsPickedUpWithoutRestart_AndRaisesRotated(bool polling)
     {
-        await using var source = await KeyDirectorySource.OpenAsync(Options());
+        var options = Options();
+        options.UsePolling = polling;
+        options.PollInterval = TimeSpan.FromMilliseconds(50);
+        await using var source = await KeyDirectorySource.OpenAsync(options);
         var before = source.GetX509Svid();
         var changed = new TaskCompletionSource<X509Svid>(TaskCreationOptions.RunContinuationsAsynchronously);
         source.SvidChanged += (_, e) => changed.TrySetResult(e.Svid);
