@@ -19,6 +19,7 @@ public sealed class GrpcServer : IAsyncDisposable
     private readonly List<GrpcServiceDefinition> _services = [];
     private readonly GrpcServerOptions _options;
     private WebApplication? _app;
+    private int _maxStreams = 100;
     private int _disposed;
 
     /// <summary>Creates a server; add services, then call <see cref="StartAsync"/>.</summary>
@@ -39,6 +40,19 @@ public sealed class GrpcServer : IAsyncDisposable
 
     /// <summary>TLS settings, or <see langword="null"/> for plaintext HTTP/2 (h2c).</summary>
     public GrpcServerTlsOptions? Tls { get; set; }
+
+    /// <summary>
+    /// The most calls one client connection may have open at once (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS; default 100,
+    /// 1 to 65,536). A client past the limit queues further calls or opens another connection; it bounds what one peer
+    /// can make this server hold.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set outside 1 to 65,536.</exception>
+    public int MaxConcurrentStreamsPerConnection
+    {
+        get => _maxStreams;
+        set => _maxStreams = value is >= 1 and <= 65_536 ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "MaxConcurrentStreamsPerConnection must be between 1 and 65,536.");
+    }
 
     /// <summary>The bound TCP port after <see cref="StartAsync"/>.</summary>
     public int Port { get; private set; }
@@ -80,6 +94,7 @@ public sealed class GrpcServer : IAsyncDisposable
             kestrel.Limits.MinRequestBodyDataRate = null;
             kestrel.Limits.MinResponseDataRate = null;
             kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.Http2.MaxStreamsPerConnection = MaxConcurrentStreamsPerConnection;
             if (UnixSocketPath is not null)
             {
                 kestrel.ListenUnixSocket(UnixSocketPath, ConfigureListener);

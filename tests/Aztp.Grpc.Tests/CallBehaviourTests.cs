@@ -497,4 +497,63 @@ public sealed class CallBehaviourTests
 
         public override void OnCallCompleted(ClientCallContext context, Status status) => LastStatus = status;
     }
+
+    [Fact]
+    public async Task MaxConcurrentStreamsPerConnection_BoundsTheCallsOneConnectionHoldsOpen()
+    {
+        var inFlight = 0;
+        var most = 0;
+        var twoRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var host = await ProbeHost.StartAsync(
+            b => b.AddUnaryMethod(ProbeHost.Unary, async (request, context) =>
+            {
+                var now = Interlocked.Increment(ref inFlight);
+                InterlockedMax(ref most, now);
+                if (now == 2)
+                {
+                    twoRunning.TrySetResult();
+                }
+                await release.Task.WaitAsync(context.CancellationToken);
+                Interlocked.Decrement(ref inFlight);
+                return ProbeHost.Echo(request);
+            }),
+            channelOptions: new GrpcChannelOptions { EnableMultipleHttp2Connections = false },
+            configureServer: s => s.MaxConcurrentStreamsPerConnection = 2);
+
+        var calls = Enumerable.Range(0, 6).Select(_ => host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest { ResponseSize = 1 }).ResponseAsync).ToArray();
+        await twoRunning.Task.WaitAsync(Guard);
+        await Task.Delay(300); // room for a third handler to start, were the limit not enforced
+        Assert.Equal(2, Volatile.Read(ref inFlight));
+        release.SetResult();
+        var responses = await Task.WhenAll(calls).WaitAsync(Guard);
+        Assert.All(responses, r => Assert.Equal(1, r.Payload.Body.Length));
+        Assert.Equal(2, most);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(65_537)]
+    public async Task MaxConcurrentStreamsPerConnection_OutOfRange_IsRejected(int value)
+    {
+        await using var server = new GrpcServer();
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => server.MaxConcurrentStreamsPerConnection = value);
+        Assert.Contains("MaxConcurrentStreamsPerConnection", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(100, server.MaxConcurrentStreamsPerConnection);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+            seen = previous;
+        }
+    }
 }

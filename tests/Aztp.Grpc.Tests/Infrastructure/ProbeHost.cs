@@ -28,11 +28,13 @@ public sealed class ProbeHost : IAsyncDisposable
         GrpcServerOptions? serverOptions = null,
         GrpcChannelOptions? channelOptions = null,
         GrpcServerTlsOptions? tls = null,
-        string? unixSocket = null)
+        string? unixSocket = null,
+        Action<GrpcServer>? configureServer = null)
     {
         var builder = GrpcServiceDefinition.CreateBuilder(ServiceName);
         configure(builder);
         var server = new GrpcServer(serverOptions) { Tls = tls, UnixSocketPath = unixSocket };
+        configureServer?.Invoke(server);
         server.AddService(builder.Build());
         await server.StartAsync();
         var address = unixSocket is not null ? "http://localhost" : $"{(tls is null ? "http" : "https")}://127.0.0.1:{server.Port}";
