@@ -241,7 +241,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
 
     private async ValueTask EmitSlowAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || _queue.IsCompleted, this);
         if (Interlocked.CompareExchange(ref _backpressureActive, 1, 0) == 0)
         {
             var episode = Interlocked.Increment(ref _backpressureEpisodes);
