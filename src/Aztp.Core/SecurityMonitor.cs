@@ -282,7 +282,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
                     }
                     if (buffer.Count > 0)
                     {
-                        await DispatchAsync([.. buffer], events).ConfigureAwait(false);
+                        await DispatchAsync(buffer, events).ConfigureAwait(false);
                         buffer.Clear();
                     }
                     if (!_queue.IsEmpty)
@@ -323,17 +323,22 @@ public sealed class SecurityMonitor : IAsyncDisposable
         return redacted;
     }
 
-    private async ValueTask DispatchAsync(Envelope[] batch, int events)
+    private async ValueTask DispatchAsync(List<Envelope> items, int events)
     {
         var pumps = _pumps;
-        foreach (var item in batch)
+        foreach (var item in items)
         {
             item.Marker?.Arm(pumps.Length);
         }
+        if (pumps.Length == 0)
+        {
+            return;
+        }
         AztpMetrics.QueueDepth.Add((long)events * pumps.Length);
+        var batch = new EnvelopeBatch(items, events, pumps.Length);
         foreach (var pump in pumps)
         {
-            await pump.EnqueueAsync(batch, events, _shutdown.Token).ConfigureAwait(false);
+            await pump.EnqueueAsync(batch, _shutdown.Token).ConfigureAwait(false);
         }
     }
 

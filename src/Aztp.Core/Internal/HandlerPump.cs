@@ -16,7 +16,7 @@ internal sealed class HandlerPump
     private readonly SecurityMonitor _monitor;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
-    private readonly Channel<Envelope[]> _queue;
+    private readonly Channel<EnvelopeBatch> _queue;
     private readonly CancellationToken _shutdown;
     private readonly List<SecurityEvent> _batch;
     private CancellationTokenSource _callCts;
@@ -39,7 +39,7 @@ internal sealed class HandlerPump
         _shutdown = shutdown;
         _batch = new List<SecurityEvent>(_batchHandler is null ? 0 : Math.Clamp(_batchHandler.MaxBatchSize, 1, 65536));
         _callCts = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        _queue = Channel.CreateBounded<Envelope[]>(new BoundedChannelOptions(batchCapacity)
+        _queue = Channel.CreateBounded<EnvelopeBatch>(new BoundedChannelOptions(batchCapacity)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -57,10 +57,10 @@ internal sealed class HandlerPump
     /// <summary>Events still queued (not yet taken by the handler).</summary>
     public long Pending => Math.Max(0, Interlocked.Read(ref _pending));
 
-    /// <summary>Queues a batch (events and flush points, in order) holding <paramref name="events"/> events.</summary>
-    public ValueTask EnqueueAsync(Envelope[] batch, int events, CancellationToken cancellationToken)
+    /// <summary>Queues a batch (events and flush points, in order); the pump releases it once it has passed it.</summary>
+    public ValueTask EnqueueAsync(EnvelopeBatch batch, CancellationToken cancellationToken)
     {
-        Interlocked.Add(ref _pending, events);
+        Interlocked.Add(ref _pending, batch.Events);
         return _queue.Writer.TryWrite(batch) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(batch, cancellationToken);
     }
 
@@ -75,8 +75,9 @@ internal sealed class HandlerPump
             {
                 while (reader.TryRead(out var items))
                 {
-                    foreach (var item in items)
+                    for (var i = 0; i < items.Count; i++)
                     {
+                        var item = items[i];
                         if (item.Marker is { } marker)
                         {
                             await FlushBatchAsync().ConfigureAwait(false);
@@ -95,6 +96,8 @@ internal sealed class HandlerPump
                             await FlushBatchAsync().ConfigureAwait(false);
                         }
                     }
+                    // Batch handlers keep the events themselves, not the batch, so it can go back now.
+                    items.Release();
                 }
                 await FlushBatchAsync().ConfigureAwait(false);
             }
