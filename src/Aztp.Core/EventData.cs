@@ -38,12 +38,35 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
             keys[i] = fields[i].Key;
             values[i] = fields[i].Value;
         }
-        Array.Sort(keys, values, CanonicalKeyComparer.Instance);
+        return FromArrays(keys, values);
+    }
+
+    /// <summary>
+    /// Takes ownership of parallel key and value arrays (keys already validated as non-empty), puts them in canonical
+    /// order and rejects repeated keys. Event data is small (a handful of fields), so an insertion sort without a
+    /// comparer object is the cheapest correct order.
+    /// </summary>
+    internal static EventData FromArrays(string[] keys, EventValue[] values)
+    {
+        for (var i = 1; i < keys.Length; i++)
+        {
+            var key = keys[i];
+            var value = values[i];
+            var j = i - 1;
+            while (j >= 0 && CanonicalKeyComparer.Instance.Compare(keys[j], key) > 0)
+            {
+                keys[j + 1] = keys[j];
+                values[j + 1] = values[j];
+                j--;
+            }
+            keys[j + 1] = key;
+            values[j + 1] = value;
+        }
         for (var i = 1; i < keys.Length; i++)
         {
             if (string.Equals(keys[i - 1], keys[i], StringComparison.Ordinal))
             {
-                throw new ArgumentException($"Event data key '{keys[i]}' appears more than once.", nameof(fields));
+                throw new ArgumentException($"Event data key '{keys[i]}' appears more than once.", nameof(keys));
             }
         }
         return new EventData(keys, values);

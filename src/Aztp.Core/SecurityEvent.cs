@@ -30,6 +30,22 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentException.ThrowIfNullOrEmpty(agentId);
         ArgumentNullException.ThrowIfNull(data);
+        ValidateEnums(type, severity, outcome);
+        Id = id;
+        Type = type;
+        Timestamp = TruncateToMilliseconds(timestamp);
+        AgentId = agentId;
+        SpiffeId = spiffeId;
+        Severity = severity;
+        Outcome = outcome;
+        TraceId = traceId;
+        SpanId = spanId;
+        Actor = actor;
+        Data = data;
+    }
+
+    private static void ValidateEnums(SecurityEventType type, EventSeverity severity, EventOutcome outcome)
+    {
         if (!Enum.IsDefined(type))
         {
             throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown event type.");
@@ -42,9 +58,32 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         {
             throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome.");
         }
+    }
+
+    // For events made here from already-checked parts (a new event from validated enums, or a copy of an event):
+    // the public constructor's argument checks would only repeat work on the hot path.
+    private SecurityEvent(SecurityEvent source, string? traceId, string? spanId, EventData data)
+    {
+        Id = source.Id;
+        Type = source.Type;
+        Timestamp = source.Timestamp;
+        AgentId = source.AgentId;
+        SpiffeId = source.SpiffeId;
+        Severity = source.Severity;
+        Outcome = source.Outcome;
+        TraceId = traceId;
+        SpanId = spanId;
+        Actor = source.Actor;
+        Data = data;
+    }
+
+    private SecurityEvent(string id, SecurityEventType type, DateTimeOffset utcMilliseconds, string agentId, string? spiffeId,
+        EventSeverity severity, EventOutcome outcome, string? traceId, string? spanId, EventActor? actor, EventData data, bool trusted)
+    {
+        Debug.Assert(trusted);
         Id = id;
         Type = type;
-        Timestamp = TruncateToMilliseconds(timestamp);
+        Timestamp = utcMilliseconds;
         AgentId = agentId;
         SpiffeId = spiffeId;
         Severity = severity;
@@ -69,6 +108,9 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         EventActor? actor = null,
         TimeProvider? timeProvider = null)
     {
+        ArgumentException.ThrowIfNullOrEmpty(agentId);
+        ArgumentNullException.ThrowIfNull(data);
+        ValidateEnums(type, severity, outcome);
         var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
         var activity = Activity.Current;
         string? traceId = null, spanId = null;
@@ -77,7 +119,7 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
             traceId = activity.TraceId.ToHexString();
             spanId = activity.SpanId.ToHexString();
         }
-        return new SecurityEvent(EventId.Next(now), type, now, agentId, spiffeId, severity, outcome, traceId, spanId, actor, data);
+        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, traceId, spanId, actor, data, trusted: true);
     }
 
     /// <summary>Unique, sortable id: <c>evt_</c> followed by a ULID.</summary>
@@ -114,8 +156,20 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     public EventData Data { get; }
 
     /// <summary>A copy of this event with other data (same id, time and trace); used by redaction.</summary>
-    public SecurityEvent WithData(EventData data) =>
-        new(Id, Type, Timestamp, AgentId, SpiffeId, Severity, Outcome, TraceId, SpanId, Actor, data);
+    /// <exception cref="ArgumentNullException"><paramref name="data"/> is null.</exception>
+    public SecurityEvent WithData(EventData data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return new(this, TraceId, SpanId, data);
+    }
+
+    /// <summary>
+    /// A copy of this event (same id, time and data) that belongs to an explicit W3C trace, for code that tracks a
+    /// span without making it <see cref="Activity.Current"/> (for example the client side of an RPC).
+    /// </summary>
+    /// <param name="traceId">32 lower-case hex digits, or null.</param>
+    /// <param name="spanId">16 lower-case hex digits, or null.</param>
+    public SecurityEvent WithTrace(string? traceId, string? spanId) => new(this, traceId, spanId, Data);
 
     /// <summary>The canonical JSON of this event.</summary>
     public override string ToString() => SecurityEventJson.Serialize(this);

@@ -11,6 +11,7 @@ namespace Aztp.Core;
 public sealed class SecurityEventFactory
 {
     private readonly TimeProvider _time;
+    private readonly EventActor _self;
 
     /// <summary>Creates a factory for an agent.</summary>
     /// <param name="agentId">The emitting agent's name (for example <c>finance</c>).</param>
@@ -22,6 +23,7 @@ public sealed class SecurityEventFactory
         AgentId = agentId;
         SpiffeId = spiffeId;
         _time = timeProvider ?? TimeProvider.System;
+        _self = spiffeId is null ? EventActor.System : EventActor.Agent(spiffeId);
     }
 
     /// <summary>The emitting agent's name.</summary>
@@ -97,30 +99,17 @@ public sealed class SecurityEventFactory
     public SecurityEvent PolicyEvaluated(bool allowed, string principal, string method, string reason,
         IEnumerable<string>? policyIds = null, IEnumerable<string>? errors = null, string? resource = null, string? peerIp = null)
     {
-        var builder = new EventData.Builder
+        // Data() leaves out null fields: errors only when some policy failed, resource only when given.
+        var errorList = errors is null ? EventValue.Null : Strings(errors);
+        if (!errorList.IsNull && errorList.AsArray().Length == 0)
         {
-            ["action"] = EventActions.Evaluated,
-            ["success"] = allowed,
-            ["allowed"] = allowed,
-            ["reason"] = reason,
-            ["principal"] = principal,
-            ["method"] = method,
-            ["policyIds"] = EventValue.FromStrings(policyIds ?? []),
-        };
-        if (errors is not null)
-        {
-            var list = EventValue.FromStrings(errors);
-            if (list.AsArray().Length > 0)
-            {
-                builder["errors"] = list;
-            }
-        }
-        if (resource is not null)
-        {
-            builder["resource"] = resource;
+            errorList = EventValue.Null;
         }
         return Create(SecurityEventType.Policy, allowed ? EventSeverity.Info : EventSeverity.Warning,
-            allowed ? EventOutcome.Success : EventOutcome.Denied, builder.Build(), EventActor.Agent(principal, peerIp));
+            allowed ? EventOutcome.Success : EventOutcome.Denied,
+            Data(EventActions.Evaluated, allowed, ("allowed", allowed), ("reason", reason), ("principal", principal), ("method", method),
+                ("policyIds", Strings(policyIds ?? [])), ("errors", errorList), ("resource", resource)),
+            EventActor.Agent(principal, peerIp));
     }
 
     /// <summary>policy/loaded: a policy set became active.</summary>
@@ -231,7 +220,26 @@ public sealed class SecurityEventFactory
         Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ConfigReloaded, true, ("what", what), ("contentHash", contentHash)), EventActor.System);
 
-    private EventActor ActorSelf() => SpiffeId is null ? EventActor.System : EventActor.Agent(SpiffeId);
+    private EventActor ActorSelf() => _self;
+
+    // A string array value; lists are copied once into the array, with no intermediate builder.
+    private static EventValue Strings(IEnumerable<string> values)
+    {
+        if (values is not IReadOnlyList<string> list)
+        {
+            return EventValue.FromStrings(values);
+        }
+        if (list.Count == 0)
+        {
+            return EventValue.FromArray([]);
+        }
+        var items = new EventValue[list.Count];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = EventValue.FromString(list[i]);
+        }
+        return EventValue.FromArray(System.Runtime.InteropServices.ImmutableCollectionsMarshal.AsImmutableArray(items));
+    }
 
     private static double Round(double ms) => Math.Round(ms, 3, MidpointRounding.AwayFromZero);
 
@@ -241,17 +249,29 @@ public sealed class SecurityEventFactory
     // Builds data with action and success first; null values are left out so events stay small.
     private static EventData Data(string action, bool success, params ReadOnlySpan<(string Key, EventValue Value)> fields)
     {
-        var list = new KeyValuePair<string, EventValue>[fields.Length + 2];
-        var n = 0;
-        list[n++] = new("action", action);
-        list[n++] = new("success", success);
+        var n = 2;
+        foreach (var field in fields)
+        {
+            if (!field.Value.IsNull)
+            {
+                n++;
+            }
+        }
+        var keys = new string[n];
+        var values = new EventValue[n];
+        keys[0] = "action";
+        values[0] = action;
+        keys[1] = "success";
+        values[1] = success;
+        n = 2;
         foreach (var (key, value) in fields)
         {
             if (!value.IsNull)
             {
-                list[n++] = new(key, value);
+                keys[n] = key;
+                values[n++] = value;
             }
         }
-        return EventData.Of(list.AsSpan(0, n));
+        return EventData.FromArrays(keys, values);
     }
 }

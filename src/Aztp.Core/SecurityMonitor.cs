@@ -12,6 +12,12 @@ namespace Aztp.Core;
 /// </summary>
 public sealed class SecurityMonitor : IAsyncDisposable
 {
+    // The dispatcher takes up to this many events at a time and hands each handler one batch: one wake-up per handler
+    // per batch instead of per event. After a batch it lingers briefly so that a steady trickle of events (a few per
+    // RPC) gathers into batches too; a flush point or completion skips the linger.
+    private const int MaxDispatchBatch = 256;
+    private static readonly TimeSpan DispatchLinger = TimeSpan.FromMilliseconds(1);
+    private readonly int _dispatchBatch;
     private readonly MonitoringOptions _options;
     private readonly TimeProvider _time;
     private readonly EventQueue _queue;
@@ -51,6 +57,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         _events = events;
         _time = timeProvider ?? events.TimeProvider;
         _queue = new EventQueue(_options.QueueCapacity);
+        _dispatchBatch = Math.Min(MaxDispatchBatch, _options.QueueCapacity);
         _diagnostics = _options.LoggerFactory?.CreateLogger("Aztp.Monitoring");
         if (_options.ConsoleLogging)
         {
@@ -106,7 +113,8 @@ public sealed class SecurityMonitor : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         lock (_pumpsGate)
         {
-            var pump = new HandlerPump(handler, this, _options.QueueCapacity, _options.HandlerTimeout, _time, _shutdown.Token);
+            // Batches of up to _dispatchBatch events: the pump holds about QueueCapacity events, as before batching.
+            var pump = new HandlerPump(handler, this, Math.Max(1, _options.QueueCapacity / _dispatchBatch), _options.HandlerTimeout, _time, _shutdown.Token);
             _pumps = [.. _pumps, pump];
         }
     }
@@ -223,18 +231,21 @@ public sealed class SecurityMonitor : IAsyncDisposable
     {
         Interlocked.Increment(ref _emitted);
         // The monitor's own events bypass the capacity limit: they are few (one per failure or episode) and a pump
-        // must never wait on the queue it is draining.
-        _queue.EnqueueUnbounded(new Envelope(securityEvent));
+        // must never wait on the queue it is draining. Once the dispatcher has ended (a handler failing during the
+        // final drain) the event cannot be delivered: it is counted, never silently lost.
+        if (!_queue.EnqueueUnbounded(new Envelope(securityEvent)))
+        {
+            Interlocked.Add(ref _undelivered, Math.Max(1, _pumps.Length));
+        }
     }
 
     private async ValueTask EmitSlowAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || _queue.IsCompleted, this);
         if (Interlocked.CompareExchange(ref _backpressureActive, 1, 0) == 0)
         {
             var episode = Interlocked.Increment(ref _backpressureEpisodes);
-            Interlocked.Increment(ref _emitted);
-            _queue.EnqueueUnbounded(new Envelope(_events.Backpressure(_options.QueueCapacity, episode)));
+            EnqueueInternal(_events.Backpressure(_options.QueueCapacity, episode));
         }
         await _queue.EnqueueAsync(new Envelope(securityEvent), cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref _emitted);
@@ -242,31 +253,50 @@ public sealed class SecurityMonitor : IAsyncDisposable
 
     private async Task DispatchLoopAsync()
     {
+        var buffer = new List<Envelope>(_dispatchBatch);
         try
         {
-            while (true)
+            while (await _queue.WaitForItemsAsync().ConfigureAwait(false))
             {
-                var (ok, item) = await _queue.DequeueAsync().ConfigureAwait(false);
-                if (!ok)
+                while (true)
                 {
-                    break;
-                }
-                if (_queue.Count == 0)
-                {
-                    // The queue drained: a backpressure episode, if any, is over.
-                    Volatile.Write(ref _backpressureActive, 0);
-                }
-                if (item.Event is { } evt)
-                {
-                    await DispatchAsync(evt).ConfigureAwait(false);
-                }
-                else if (item.Marker is { } marker)
-                {
-                    var pumps = _pumps;
-                    marker.Arm(pumps.Length);
-                    foreach (var pump in pumps)
+                    var events = 0;
+                    var flushPoint = false;
+                    while (buffer.Count < _dispatchBatch && _queue.TryDequeue(out var item))
                     {
-                        await pump.EnqueueAsync(new Envelope(marker), _shutdown.Token).ConfigureAwait(false);
+                        if (item.Event is { } evt)
+                        {
+                            buffer.Add(new Envelope(Prepare(evt)));
+                            events++;
+                        }
+                        else
+                        {
+                            buffer.Add(item);
+                            flushPoint = true;
+                        }
+                    }
+                    if (_queue.Count == 0)
+                    {
+                        // The queue drained: a backpressure episode, if any, is over.
+                        Volatile.Write(ref _backpressureActive, 0);
+                    }
+                    if (buffer.Count > 0)
+                    {
+                        await DispatchAsync(buffer, events).ConfigureAwait(false);
+                        buffer.Clear();
+                    }
+                    if (!_queue.IsEmpty)
+                    {
+                        continue;
+                    }
+                    if (flushPoint || _queue.IsCompleted)
+                    {
+                        break;
+                    }
+                    await Task.Delay(DispatchLinger, CancellationToken.None).ConfigureAwait(false);
+                    if (_queue.IsEmpty)
+                    {
+                        break;
                     }
                 }
             }
@@ -284,18 +314,31 @@ public sealed class SecurityMonitor : IAsyncDisposable
         }
     }
 
-    private async ValueTask DispatchAsync(SecurityEvent securityEvent)
+    private static SecurityEvent Prepare(SecurityEvent securityEvent)
     {
         var redacted = EventRedactor.Redact(securityEvent);
         AztpMetrics.Events.Add(1,
             new KeyValuePair<string, object?>("type", SecurityEventJson.TypeName(redacted.Type)),
             new KeyValuePair<string, object?>("outcome", SecurityEventJson.OutcomeName(redacted.Outcome)));
+        return redacted;
+    }
+
+    private async ValueTask DispatchAsync(List<Envelope> items, int events)
+    {
         var pumps = _pumps;
-        AztpMetrics.QueueDepth.Add(pumps.Length);
-        var item = new Envelope(redacted);
+        foreach (var item in items)
+        {
+            item.Marker?.Arm(pumps.Length);
+        }
+        if (pumps.Length == 0)
+        {
+            return;
+        }
+        AztpMetrics.QueueDepth.Add((long)events * pumps.Length);
+        var batch = new EnvelopeBatch(items, events, pumps.Length);
         foreach (var pump in pumps)
         {
-            await pump.EnqueueAsync(item, _shutdown.Token).ConfigureAwait(false);
+            await pump.EnqueueAsync(batch, _shutdown.Token).ConfigureAwait(false);
         }
     }
 

@@ -59,6 +59,47 @@ public sealed class ServerCallContext
     /// <summary>The request metadata, including transport headers such as <c>grpc-encoding</c> (pseudo-headers excluded).</summary>
     public Metadata RequestHeaders => _requestHeaders ??= _call.ReadRequestHeaders();
 
+    /// <summary>
+    /// The value of one ASCII request header, as <c>RequestHeaders.GetValue(key)</c> would return it (the first value
+    /// that is valid gRPC metadata), without building <see cref="RequestHeaders"/> when it has not been read yet.
+    /// </summary>
+    /// <param name="key">The header name (case-insensitive); not a <c>-bin</c> key.</param>
+    /// <returns>The value, or <see langword="null"/> when absent.</returns>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or ends in <c>-bin</c>.</exception>
+    public string? GetRequestHeader(string key)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        if (Metadata.IsBinaryKey(key))
+        {
+            throw new ArgumentException($"'{key}' is a binary key; read RequestHeaders.GetValueBytes.", nameof(key));
+        }
+        if (_requestHeaders is not null || key.StartsWith(':') || key.Equals("te", StringComparison.OrdinalIgnoreCase))
+        {
+            return RequestHeaders.GetValue(key);
+        }
+        foreach (var value in _call.HttpContext.Request.Headers[key])
+        {
+            if (value is not null && IsMetadataValue(value))
+            {
+                return value;
+            }
+        }
+        return null;
+    }
+
+    // Metadata.Entry's rule for ASCII values: printable ASCII only; other values are dropped when headers are read.
+    private static bool IsMetadataValue(string value)
+    {
+        foreach (var c in value)
+        {
+            if (c < 0x20 || c > 0x7E)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>Fires when the client cancels the call, the connection drops or the deadline passes.</summary>
     public CancellationToken CancellationToken { get; }
 

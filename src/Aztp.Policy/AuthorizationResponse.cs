@@ -14,6 +14,11 @@ public sealed class AuthorizationResponse
 
     private readonly string? _explanation;
 
+    // Derived once per response: Cedar's single-policy responses are shared across calls (see CedarPolicy), so a
+    // decision's names and reason are not rebuilt for every event. Races only compute the same value twice.
+    private IReadOnlyList<string>? _policyNames;
+    private string? _generatedExplanation;
+
     /// <summary>Creates a response for an engine without Cedar policy objects (for example a remote decision point).</summary>
     /// <param name="decision">The decision.</param>
     /// <param name="reasons">Ids of whatever determined the decision (may be empty).</param>
@@ -68,12 +73,17 @@ public sealed class AuthorizationResponse
             {
                 return Reasons;
             }
+            if (_policyNames is { } cached)
+            {
+                return cached;
+            }
             var names = new string[DeterminingPolicies.Count];
             for (var i = 0; i < names.Length; i++)
             {
                 names[i] = DeterminingPolicies[i].DisplayName;
             }
-            return names;
+            _policyNames = Array.AsReadOnly(names);
+            return _policyNames;
         }
     }
 
@@ -86,10 +96,11 @@ public sealed class AuthorizationResponse
     /// </summary>
     public string Explain()
     {
-        if (_explanation is not null)
-        {
-            return _explanation;
-        }
+        return _explanation ?? (_generatedExplanation ??= Generate());
+    }
+
+    private string Generate()
+    {
         if (DeterminingPolicies.Count == 0 && Reasons.Count > 0)
         {
             return $"{(Decision == Decision.Allow ? "allowed" : "denied")} by {string.Join(", ", Reasons)}";

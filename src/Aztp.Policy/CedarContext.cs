@@ -47,15 +47,16 @@ public sealed class CedarContext
     public static CedarContext FromValues(IEnumerable<KeyValuePair<string, object?>> fields)
     {
         ArgumentNullException.ThrowIfNull(fields);
-        return new((RecordValue)Convert(fields, "context"));
+        return new((RecordValue)Convert(fields, "context", null));
     }
 
-    private static Value Convert(object? o, string where)
+    // `where` names the position for error messages; the field's path is only built when a message needs it.
+    private static Value Convert(object? o, string where, string? key)
     {
         switch (o)
         {
             case null:
-                throw new ArgumentException($"{where}: null has no Cedar representation", nameof(o));
+                throw new ArgumentException($"{Path(where, key)}: null has no Cedar representation", nameof(o));
             case bool b:
                 return BoolValue.Of(b);
             case string s:
@@ -64,8 +65,15 @@ public sealed class CedarContext
                 return LongValue.Of(System.Convert.ToInt64(o, CultureInfo.InvariantCulture));
             case EntityUid uid:
                 return new EntityValue(uid);
+            case System.Net.IPAddress { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } v4:
+                {
+                    // A dotted quad read straight from its four bytes: the same value as ip("a.b.c.d").
+                    Span<byte> bytes = stackalloc byte[4];
+                    v4.TryWriteBytes(bytes, out _);
+                    return new IpValue(false, System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes), 32);
+                }
             case System.Net.IPAddress ip:
-                return Extensions.ParseIp(ip.ToString()) ?? throw new ArgumentException($"{where}: IP address {ip} is not representable in Cedar", nameof(o));
+                return Extensions.ParseIp(ip.ToString()) ?? throw new ArgumentException($"{Path(where, key)}: IP address {ip} is not representable in Cedar", nameof(o));
             case DateTimeOffset dto:
                 return new DatetimeValue(dto.ToUnixTimeMilliseconds());
             case TimeSpan ts:
@@ -75,9 +83,9 @@ public sealed class CedarContext
                     var d = new Dictionary<string, Value>(StringComparer.Ordinal);
                     foreach (var (k, v) in rec)
                     {
-                        if (!d.TryAdd(k, Convert(v, $"{where}.{k}")))
+                        if (!d.TryAdd(k, Convert(v, Path(where, key), k)))
                         {
-                            throw new ArgumentException($"{where}: duplicate key `{k}`", nameof(o));
+                            throw new ArgumentException($"{Path(where, key)}: duplicate key `{k}`", nameof(o));
                         }
                     }
                     return new RecordValue(d);
@@ -87,12 +95,14 @@ public sealed class CedarContext
                     var set = new HashSet<Value>();
                     foreach (var item in seq)
                     {
-                        set.Add(Convert(item, where + "[]"));
+                        set.Add(Convert(item, Path(where, key) + "[]", null));
                     }
                     return new SetValue(set);
                 }
             default:
-                throw new ArgumentException($"{where}: values of type {o.GetType().Name} have no Cedar representation", nameof(o));
+                throw new ArgumentException($"{Path(where, key)}: values of type {o.GetType().Name} have no Cedar representation", nameof(o));
         }
     }
+
+    private static string Path(string where, string? key) => key is null ? where : $"{where}.{key}";
 }

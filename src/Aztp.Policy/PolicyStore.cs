@@ -118,10 +118,14 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(events);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(response);
-        var errors = new List<string>(response.Errors.Count);
-        foreach (var e in response.Errors)
+        List<string>? errors = null;
+        if (response.Errors.Count > 0)
         {
-            errors.Add(e.PolicyId);
+            errors = new List<string>(response.Errors.Count);
+            foreach (var e in response.Errors)
+            {
+                errors.Add(e.PolicyId);
+            }
         }
         return events.PolicyEvaluated(response.IsAllowed, request.Principal.Id, request.Action.Id, response.Explain(),
             response.PolicyNames, errors, request.Resource.Id);

@@ -167,6 +167,26 @@ public sealed class CallBehaviourTests
     }
 
     [Fact]
+    public async Task GetRequestHeader_ReadsOneHeader_LikeRequestHeaders_BeforeAndAfterTheyAreBuilt()
+    {
+        string?[] seen = [];
+        Exception? binaryKeyError = null;
+        await using var host = await ProbeHost.StartAsync(b => b.AddUnaryMethod(ProbeHost.Unary, (request, context) =>
+        {
+            // Read before RequestHeaders exists (straight from the HTTP headers), then after it was built.
+            var direct = new[] { context.GetRequestHeader("x-trace"), context.GetRequestHeader("X-Trace"), context.GetRequestHeader("x-absent") };
+            binaryKeyError = Record.Exception(() => context.GetRequestHeader("x-data-bin"));
+            _ = context.RequestHeaders;
+            seen = [.. direct, context.GetRequestHeader("x-trace"), context.RequestHeaders.GetValue("x-trace")];
+            return Task.FromResult(new SimpleResponse());
+        }));
+
+        await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest(), new CallOptions(new Metadata { { "x-trace", "00-abc-01" } }));
+        Assert.Equal(new string?[] { "00-abc-01", "00-abc-01", null, "00-abc-01", "00-abc-01" }, seen.AsEnumerable());
+        Assert.IsType<ArgumentException>(binaryKeyError);
+    }
+
+    [Fact]
     public async Task StatusAndTrailers_FromRpcException_ReachClient_AsTrailersOnly()
     {
         await using var host = await ProbeHost.StartAsync(b => b.AddUnaryMethod(ProbeHost.Unary, (request, _) =>

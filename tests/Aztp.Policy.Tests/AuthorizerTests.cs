@@ -100,6 +100,25 @@ public sealed class AuthorizerTests
     }
 
     [Theory]
+    [InlineData("10.1.2.3", "10.0.0.0/8", true)]
+    [InlineData("11.0.0.0", "10.0.0.0/8", false)]
+    [InlineData("9.255.255.255", "10.0.0.0/8", false)]
+    [InlineData("0.0.0.0", "0.0.0.0/32", true)]
+    [InlineData("255.255.255.255", "255.255.255.254/31", true)]
+    [InlineData("192.168.1.1", "192.168.1.0/24", true)]
+    [InlineData("127.0.0.1", "127.0.0.0/8", true)]
+    public void Context_IPv4Address_IsTheSameValueAsCedarIp(string address, string range, bool inRange)
+    {
+        // An IPAddress in the context is converted from its bytes; it must equal ip("<address>") and sit in the
+        // same ranges, or ABAC rules on ip would decide differently.
+        var ctx = CedarContext.FromValues(new Dictionary<string, object?> { ["ip"] = System.Net.IPAddress.Parse(address) });
+        var equal = PolicySet.Parse($$"""permit(principal, action, resource) when { context.ip == ip("{{address}}") && context.ip.isIpv4() };""");
+        var within = PolicySet.Parse($$"""permit(principal, action, resource) when { context.ip.isInRange(ip("{{range}}")) };""");
+        Assert.True(CedarAuthorizer.Authorize(equal, Entities, new AuthorizationRequest(Client, Tax, Finance, ctx)).IsAllowed);
+        Assert.Equal(inRange, CedarAuthorizer.Authorize(within, Entities, new AuthorizationRequest(Client, Tax, Finance, ctx)).IsAllowed);
+    }
+
+    [Theory]
     [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"1\"}, \"attrs\": {}, \"parents\": [{\"type\": \"A\", \"id\": \"2\"}]}, {\"uid\": {\"type\": \"A\", \"id\": \"2\"}, \"attrs\": {}, \"parents\": [{\"type\": \"A\", \"id\": \"1\"}]}]", "cycle")]
     [InlineData("{}", "array")]
     [InlineData("[{\"attrs\": {}, \"parents\": []}]", "uid")]

@@ -10,9 +10,11 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 namespace Aztp.Benchmarks.Rpc;
 
 /// <summary>
-/// <c>dotnet run -c Release --project bench/Aztp.Benchmarks -- rpc-load [callers] [seconds]</c>: the same unary
+/// <c>dotnet run -c Release --project bench/Aztp.Benchmarks -- rpc-load [callers] [seconds] [sequential-seconds]</c>: the same unary
 /// echo call (64-byte payload) over (a) plain Aztp.Grpc mutual TLS with no interceptors and (b) a SecuredAgent
-/// (SVID mTLS, identity + Cedar per call, events to a no-op handler), measured in alternating rounds in one process.
+/// (SVID mTLS, identity + Cedar per call, events to a no-op handler), measured in alternating rounds in one process,
+/// first with [callers] concurrent callers (default 64), then with one sequential caller; each setting reports calls/s,
+/// process CPU time and bytes allocated per call, and p50/p99 latency.
 /// </summary>
 public static class RpcLoadDriver
 {
@@ -23,6 +25,7 @@ public static class RpcLoadDriver
     {
         var callers = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 64;
         var seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 10;
+        var sequentialSeconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : seconds / 2;
         var root = Directory.CreateTempSubdirectory("aztp-rpc-bench-").FullName;
         try
         {
@@ -79,13 +82,29 @@ public static class RpcLoadDriver
             await plainCall();
             await securedCall();
 
+            if (args.Length > 3 && args[3] is "plain" or "secured")
+            {
+                // Profiling aid: one path only, for attaching dotnet-trace (not a measurement).
+                var (t, c, _, _) = await LoadAsync(callers, TimeSpan.FromSeconds(seconds), args[3] == "plain" ? plainCall : securedCall, null);
+                Console.WriteLine(FormattableString.Invariant($"{args[3]} only: {t.TotalSeconds:F1} s, CPU {c.TotalSeconds:F1} s"));
+                return 0;
+            }
+
+            // Setting 1: saturating load (the throughput setting). Setting 2: one sequential caller, where p50 is
+            // the per-call latency rather than queueing (callers ÷ throughput), so the added p50 is the added work.
             var (a, b) = await MeasureAlternatingAsync(callers, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(seconds), plainCall, securedCall);
-            Console.WriteLine($"callers={callers} seconds-per-path={seconds} cpus={Environment.ProcessorCount}");
-            Console.WriteLine("| path | calls/s | p50 | p99 |");
-            Console.WriteLine("|---|---|---|---|");
-            Console.WriteLine(Row("plain Aztp.Grpc mTLS (no interceptors)", a));
-            Console.WriteLine(Row("SecuredAgent (identity + Cedar + events)", b));
-            Console.WriteLine(FormattableString.Invariant($"throughput ratio secured/plain = {b.CallsPerSecond / a.CallsPerSecond:F3}; added p50 = {(b.P50 - a.P50).TotalMicroseconds:F0} µs"));
+            var (a1, b1) = await MeasureAlternatingAsync(1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(sequentialSeconds), plainCall, securedCall);
+            Console.WriteLine($"seconds-per-path={seconds} (saturating), {sequentialSeconds} (sequential); cpus={Environment.ProcessorCount}; server GC={System.Runtime.GCSettings.IsServerGC}");
+            Console.WriteLine("| callers | path | calls/s | CPU per call | allocated per call | GCs gen0/1/2 | p50 | p99 |");
+            Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            Console.WriteLine(Row(callers, "plain Aztp.Grpc mTLS (no interceptors)", a));
+            Console.WriteLine(Row(callers, "SecuredAgent (identity + Cedar + events)", b));
+            Console.WriteLine(Row(1, "plain Aztp.Grpc mTLS (no interceptors)", a1));
+            Console.WriteLine(Row(1, "SecuredAgent (identity + Cedar + events)", b1));
+            Console.WriteLine(FormattableString.Invariant(
+                $"{callers} callers: throughput ratio secured/plain = {b.CallsPerSecond / a.CallsPerSecond:F3}; CPU ratio plain/secured = {a.CpuPerCall / b.CpuPerCall:F3} (added CPU {(b.CpuPerCall - a.CpuPerCall).TotalMicroseconds:F1} µs/call); added p50 = {(b.P50 - a.P50).TotalMicroseconds:F0} µs, p99 = {(b.P99 - a.P99).TotalMicroseconds:F0} µs"));
+            Console.WriteLine(FormattableString.Invariant(
+                $"1 caller: added p50 = {(b1.P50 - a1.P50).TotalMicroseconds:F1} µs, added p99 = {(b1.P99 - a1.P99).TotalMicroseconds:F1} µs; CPU ratio plain/secured = {a1.CpuPerCall / b1.CpuPerCall:F3} (added CPU {(b1.CpuPerCall - a1.CpuPerCall).TotalMicroseconds:F1} µs/call)"));
             Console.WriteLine(FormattableString.Invariant($"secured agent events emitted: {finance.Monitor.Statistics.Emitted + caller.Monitor.Statistics.Emitted:N0}"));
             return 0;
         }
@@ -95,10 +114,11 @@ public static class RpcLoadDriver
         }
     }
 
-    private static string Row(string name, Result r) =>
-        FormattableString.Invariant($"| {name} | {r.CallsPerSecond:N0} | {r.P50.TotalMicroseconds:N0} µs | {r.P99.TotalMicroseconds:N0} µs |");
+    private static string Row(int callers, string name, Result r) =>
+        FormattableString.Invariant($"| {callers} | {name} | {r.CallsPerSecond:N0} | {r.CpuPerCall.TotalMicroseconds:F1} µs | {r.BytesPerCall:N0} B | {r.Gcs.Gen0}/{r.Gcs.Gen1}/{r.Gcs.Gen2} | {r.P50.TotalMicroseconds:N1} µs | {r.P99.TotalMicroseconds:N1} µs |");
 
-    private sealed record Result(double CallsPerSecond, TimeSpan P50, TimeSpan P99);
+    /// <summary>Throughput, process CPU time (all threads: client, server, monitor) per call, and latency quantiles.</summary>
+    private sealed record Result(double CallsPerSecond, TimeSpan CpuPerCall, long BytesPerCall, (int Gen0, int Gen1, int Gen2) Gcs, TimeSpan P50, TimeSpan P99);
 
     /// <summary>Warms both paths, then gives each the same total time in five alternating slices.</summary>
     private static async Task<(Result A, Result B)> MeasureAlternatingAsync(int callers, TimeSpan warmup, TimeSpan total, Func<Task> a, Func<Task> b)
@@ -108,26 +128,41 @@ public static class RpcLoadDriver
         await LoadAsync(callers, warmup, b, null);
         var samplesA = new List<long>();
         var samplesB = new List<long>();
-        var timeA = TimeSpan.Zero;
-        var timeB = TimeSpan.Zero;
+        TimeSpan timeA = TimeSpan.Zero, timeB = TimeSpan.Zero, cpuA = TimeSpan.Zero, cpuB = TimeSpan.Zero;
+        long bytesA = 0, bytesB = 0;
+        (int, int, int) gcA = default, gcB = default;
         for (var i = 0; i < slices; i++)
         {
-            timeA += await LoadAsync(callers, total / slices, a, samplesA);
-            timeB += await LoadAsync(callers, total / slices, b, samplesB);
+            var (t, c, m, g) = await LoadAsync(callers, total / slices, a, samplesA);
+            timeA += t;
+            cpuA += c;
+            bytesA += m;
+            gcA = (gcA.Item1 + g.Item1, gcA.Item2 + g.Item2, gcA.Item3 + g.Item3);
+            (t, c, m, g) = await LoadAsync(callers, total / slices, b, samplesB);
+            timeB += t;
+            cpuB += c;
+            bytesB += m;
+            gcB = (gcB.Item1 + g.Item1, gcB.Item2 + g.Item2, gcB.Item3 + g.Item3);
         }
-        return (Summarize(samplesA, timeA), Summarize(samplesB, timeB));
+        return (Summarize(samplesA, timeA, cpuA, bytesA, gcA), Summarize(samplesB, timeB, cpuB, bytesB, gcB));
     }
 
-    private static Result Summarize(List<long> samples, TimeSpan elapsed)
+    private static Result Summarize(List<long> samples, TimeSpan elapsed, TimeSpan cpu, long allocated, (int, int, int) gcs)
     {
         var sorted = samples.ToArray();
         Array.Sort(sorted);
         TimeSpan At(double q) => sorted.Length == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(0, sorted[(int)Math.Min(sorted.Length - 1, q * sorted.Length)]);
-        return new Result(sorted.Length / elapsed.TotalSeconds, At(0.50), At(0.99));
+        return new Result(sorted.Length / elapsed.TotalSeconds, sorted.Length == 0 ? TimeSpan.Zero : cpu / sorted.Length,
+            sorted.Length == 0 ? 0 : allocated / sorted.Length, gcs, At(0.50), At(0.99));
     }
 
-    private static async Task<TimeSpan> LoadAsync(int callers, TimeSpan duration, Func<Task> call, List<long>? samples)
+    /// <summary>Runs one slice; returns its wall time and the process CPU time it used.</summary>
+    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu, long Allocated, (int, int, int) Gcs)> LoadAsync(int callers, TimeSpan duration, Func<Task> call, List<long>? samples)
     {
+        using var process = Process.GetCurrentProcess();
+        var cpuStart = process.TotalProcessorTime;
+        var allocatedStart = GC.GetTotalAllocatedBytes();
+        var gcStart = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var started = Stopwatch.GetTimestamp();
         var end = started + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var workers = new Task<List<long>>[callers];
@@ -147,6 +182,10 @@ public static class RpcLoadDriver
         }
         var results = await Task.WhenAll(workers);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        process.Refresh();
+        var cpu = process.TotalProcessorTime - cpuStart;
+        var allocated = GC.GetTotalAllocatedBytes() - allocatedStart;
+        var gcs = (GC.CollectionCount(0) - gcStart.Item1, GC.CollectionCount(1) - gcStart.Item2, GC.CollectionCount(2) - gcStart.Item3);
         if (samples is not null)
         {
             foreach (var r in results)
@@ -154,6 +193,6 @@ public static class RpcLoadDriver
                 samples.AddRange(r);
             }
         }
-        return elapsed;
+        return (elapsed, cpu, allocated, gcs);
     }
 }

@@ -4,40 +4,49 @@ namespace Aztp.Core.Internal;
 
 /// <summary>
 /// The monitor's intake: a bounded multi-producer, single-consumer queue. Enqueueing while there is room is lock-free
-/// (one <see cref="ConcurrentQueue{T}"/> enqueue and one interlocked count); producers wait only when the queue is
-/// full, and the consumer is woken only when it has gone to sleep on an empty queue, after a short spin.
+/// (one <see cref="ConcurrentQueue{T}"/> enqueue and one interlocked add); producers wait only when the queue is full,
+/// and the consumer is woken only when it has gone to sleep on an empty queue.
 /// </summary>
+/// <remarks>
+/// One word holds the item count and two flags, so that completion cannot lose an item: a producer reserves its slot
+/// (count + 1) before it enqueues and sees in the same atomic step whether the queue was completed; the consumer ends
+/// only by moving the word from "completed, zero items" to "ended" in one compare-and-swap. A producer that reserved
+/// before completion is therefore always waited for and delivered; one that reserved after is refused (the emitter
+/// gets <see cref="ObjectDisposedException"/>), and an internal item offered after the end is reported as not queued.
+/// </remarks>
 // SemaphoreSlim needs disposing only when its AvailableWaitHandle is used, which this class never does.
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "No wait handle is ever created.")]
 internal sealed class EventQueue
 {
-    private const int SpinsBeforeSleep = 64;
+    private const long CompletedFlag = 1L << 62;
+    private const long EndedFlag = 1L << 61;
+    private const long CountMask = EndedFlag - 1;
     private readonly ConcurrentQueue<Envelope> _items = new();
     private readonly SemaphoreSlim _itemsSignal = new(0);
     private readonly SemaphoreSlim _spaceSignal = new(0);
     private readonly int _capacity;
-    private int _count;
+    private long _state;
     private int _consumerSleeping;
     private int _producersWaiting;
-    private volatile bool _completed;
 
     public EventQueue(int capacity) => _capacity = capacity;
 
     /// <summary>Items queued now (including reservations in progress).</summary>
-    public int Count => Math.Max(0, Volatile.Read(ref _count));
+    public int Count => (int)Math.Max(0, Interlocked.Read(ref _state) & CountMask);
 
-    public bool IsCompleted => _completed;
+    public bool IsCompleted => (Interlocked.Read(ref _state) & CompletedFlag) != 0;
+
+    /// <summary>True when nothing is queued (items being added may still be in flight).</summary>
+    public bool IsEmpty => _items.IsEmpty;
 
     /// <summary>Adds an item when there is room; false when full or completed.</summary>
     public bool TryEnqueue(Envelope item)
     {
-        if (_completed)
+        var state = Interlocked.Increment(ref _state);
+        if ((state & CompletedFlag) != 0 || (state & CountMask) > _capacity)
         {
-            return false;
-        }
-        if (Interlocked.Increment(ref _count) > _capacity)
-        {
-            Interlocked.Decrement(ref _count);
+            // Undo the reservation only: it freed no real room, so no waiting producer is woken.
+            Interlocked.Decrement(ref _state);
             return false;
         }
         _items.Enqueue(item);
@@ -45,12 +54,21 @@ internal sealed class EventQueue
         return true;
     }
 
-    /// <summary>Adds an item regardless of capacity (internal events and wake-ups; bounded by their sources).</summary>
-    public void EnqueueUnbounded(Envelope item)
+    /// <summary>
+    /// Adds an item regardless of capacity (internal events and flush points; bounded by their sources), also after
+    /// completion while the consumer is still draining. False only once the consumer has ended.
+    /// </summary>
+    public bool EnqueueUnbounded(Envelope item)
     {
-        Interlocked.Increment(ref _count);
+        var state = Interlocked.Increment(ref _state);
+        if ((state & EndedFlag) != 0)
+        {
+            Interlocked.Decrement(ref _state);
+            return false;
+        }
         _items.Enqueue(item);
         WakeConsumer();
+        return true;
     }
 
     /// <summary>Adds an item, waiting for room when full.</summary>
@@ -59,7 +77,7 @@ internal sealed class EventQueue
     {
         while (true)
         {
-            ObjectDisposedException.ThrowIf(_completed, typeof(SecurityMonitor));
+            ObjectDisposedException.ThrowIf(IsCompleted, typeof(SecurityMonitor));
             if (TryEnqueue(item))
             {
                 return;
@@ -68,7 +86,7 @@ internal sealed class EventQueue
             try
             {
                 // Re-check after announcing ourselves, so a dequeue in between cannot be missed.
-                if (Volatile.Read(ref _count) < _capacity || _completed)
+                if (Count < _capacity || IsCompleted)
                 {
                     continue;
                 }
@@ -81,32 +99,34 @@ internal sealed class EventQueue
         }
     }
 
-    /// <summary>Takes the next item, or false when completed and empty. Single consumer only.</summary>
-    public async ValueTask<(bool Ok, Envelope Item)> DequeueAsync()
+    /// <summary>
+    /// Waits until an item can be taken (true), or the queue is completed, drained and has ended (false).
+    /// Single consumer only.
+    /// </summary>
+    public async ValueTask<bool> WaitForItemsAsync()
     {
         while (true)
         {
-            for (var spin = 0; spin < SpinsBeforeSleep; spin++)
+            if (!_items.IsEmpty)
             {
-                if (TryDequeue(out var item))
+                return true;
+            }
+            var state = Interlocked.Read(ref _state);
+            if ((state & CompletedFlag) != 0)
+            {
+                if (Interlocked.CompareExchange(ref _state, CompletedFlag | EndedFlag, CompletedFlag) == CompletedFlag)
                 {
-                    return (true, item);
+                    return false;
                 }
-                if (_completed && _items.IsEmpty)
-                {
-                    return (false, default);
-                }
-                Thread.SpinWait(8);
+                // A producer reserved a slot before completion and is about to enqueue: wait for it.
+                Thread.Yield();
+                continue;
             }
             Interlocked.Exchange(ref _consumerSleeping, 1);
-            if (TryDequeue(out var late))
+            if (!_items.IsEmpty || IsCompleted)
             {
                 Volatile.Write(ref _consumerSleeping, 0);
-                return (true, late);
-            }
-            if (_completed && _items.IsEmpty)
-            {
-                return (false, default);
+                continue;
             }
             await _itemsSignal.WaitAsync().ConfigureAwait(false);
         }
@@ -119,23 +139,29 @@ internal sealed class EventQueue
         {
             return false;
         }
-        Interlocked.Decrement(ref _count);
-        if (Volatile.Read(ref _producersWaiting) > 0)
-        {
-            _spaceSignal.Release();
-        }
+        Release();
         return true;
     }
 
-    /// <summary>Stops intake; the consumer drains what is queued, then ends.</summary>
+    /// <summary>Stops intake; the consumer drains what is queued (and what producers already reserved), then ends.</summary>
     public void Complete()
     {
-        _completed = true;
-        _consumerSleeping = 0;
+        Interlocked.Or(ref _state, CompletedFlag);
+        Volatile.Write(ref _consumerSleeping, 0);
         _itemsSignal.Release();
+        var waiting = Volatile.Read(ref _producersWaiting);
+        if (waiting > 0)
+        {
+            _spaceSignal.Release(waiting);
+        }
+    }
+
+    private void Release()
+    {
+        Interlocked.Decrement(ref _state);
         if (Volatile.Read(ref _producersWaiting) > 0)
         {
-            _spaceSignal.Release(Volatile.Read(ref _producersWaiting));
+            _spaceSignal.Release();
         }
     }
 

@@ -5,7 +5,9 @@ namespace Aztp.Core.Internal;
 /// <summary>
 /// Delivers events to one handler from its own bounded queue, so a slow handler delays no other handler (until its
 /// queue fills, when backpressure reaches emitters: events are never dropped). Each call is isolated: exceptions and
-/// timeouts are reported to the monitor, never propagated.
+/// timeouts are reported to the monitor, never propagated. The dispatcher hands over events in batches (one queue
+/// item, and at most one wake-up of this pump, per batch) — the events themselves are still passed one by one, or in
+/// <see cref="IBatchSecurityEventHandler.MaxBatchSize"/> slices to batch handlers.
 /// </summary>
 internal sealed class HandlerPump
 {
@@ -14,13 +16,20 @@ internal sealed class HandlerPump
     private readonly SecurityMonitor _monitor;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
-    private readonly Channel<Envelope> _queue;
+    private readonly Channel<EnvelopeBatch> _queue;
     private readonly CancellationToken _shutdown;
     private readonly List<SecurityEvent> _batch;
     private CancellationTokenSource _callCts;
     private long _delivered;
+    private long _pending;
 
-    public HandlerPump(ISecurityEventHandler handler, SecurityMonitor monitor, int capacity, TimeSpan timeout, TimeProvider time, CancellationToken shutdown)
+    /// <param name="handler">The handler.</param>
+    /// <param name="monitor">The monitor to report deliveries and faults to.</param>
+    /// <param name="batchCapacity">How many dispatcher batches may wait in this pump's queue.</param>
+    /// <param name="timeout">Per-call timeout.</param>
+    /// <param name="time">Clock for timeouts.</param>
+    /// <param name="shutdown">Cancelled when shutdown gives up.</param>
+    public HandlerPump(ISecurityEventHandler handler, SecurityMonitor monitor, int batchCapacity, TimeSpan timeout, TimeProvider time, CancellationToken shutdown)
     {
         _handler = handler;
         _batchHandler = handler as IBatchSecurityEventHandler;
@@ -30,7 +39,7 @@ internal sealed class HandlerPump
         _shutdown = shutdown;
         _batch = new List<SecurityEvent>(_batchHandler is null ? 0 : Math.Clamp(_batchHandler.MaxBatchSize, 1, 65536));
         _callCts = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
-        _queue = Channel.CreateBounded<Envelope>(new BoundedChannelOptions(capacity)
+        _queue = Channel.CreateBounded<EnvelopeBatch>(new BoundedChannelOptions(batchCapacity)
         {
             SingleReader = true,
             SingleWriter = true,
@@ -46,10 +55,14 @@ internal sealed class HandlerPump
     public long Delivered => Interlocked.Read(ref _delivered);
 
     /// <summary>Events still queued (not yet taken by the handler).</summary>
-    public int Pending => _queue.Reader.CanCount ? _queue.Reader.Count : 0;
+    public long Pending => Math.Max(0, Interlocked.Read(ref _pending));
 
-    public ValueTask EnqueueAsync(Envelope item, CancellationToken cancellationToken) =>
-        _queue.Writer.TryWrite(item) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(item, cancellationToken);
+    /// <summary>Queues a batch (events and flush points, in order); the pump releases it once it has passed it.</summary>
+    public ValueTask EnqueueAsync(EnvelopeBatch batch, CancellationToken cancellationToken)
+    {
+        Interlocked.Add(ref _pending, batch.Events);
+        return _queue.Writer.TryWrite(batch) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(batch, cancellationToken);
+    }
 
     public void Complete() => _queue.Writer.TryComplete();
 
@@ -60,24 +73,31 @@ internal sealed class HandlerPump
         {
             while (await reader.WaitToReadAsync(_shutdown).ConfigureAwait(false))
             {
-                while (reader.TryRead(out var item))
+                while (reader.TryRead(out var items))
                 {
-                    if (item.Marker is { } marker)
+                    for (var i = 0; i < items.Count; i++)
                     {
-                        await FlushBatchAsync().ConfigureAwait(false);
-                        marker.Signal();
-                        continue;
+                        var item = items[i];
+                        if (item.Marker is { } marker)
+                        {
+                            await FlushBatchAsync().ConfigureAwait(false);
+                            marker.Signal();
+                            continue;
+                        }
+                        Interlocked.Decrement(ref _pending);
+                        if (_batchHandler is null)
+                        {
+                            await InvokeAsync(item.Event!).ConfigureAwait(false);
+                            continue;
+                        }
+                        _batch.Add(item.Event!);
+                        if (_batch.Count >= _batch.Capacity)
+                        {
+                            await FlushBatchAsync().ConfigureAwait(false);
+                        }
                     }
-                    if (_batchHandler is null)
-                    {
-                        await InvokeAsync(item.Event!).ConfigureAwait(false);
-                        continue;
-                    }
-                    _batch.Add(item.Event!);
-                    if (_batch.Count >= _batch.Capacity)
-                    {
-                        await FlushBatchAsync().ConfigureAwait(false);
-                    }
+                    // Batch handlers keep the events themselves, not the batch, so it can go back now.
+                    items.Release();
                 }
                 await FlushBatchAsync().ConfigureAwait(false);
             }

@@ -13,9 +13,11 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
     {
         var traceId = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.TraceId : ActivityTraceId.CreateRandom();
         var spanId = ActivitySpanId.CreateRandom();
-        context.RequestHeaders.Add(Trace.Header, Trace.Format(traceId, spanId));
-        context.Items[StateKey] = new CallState(traceId, spanId, Stopwatch.GetTimestamp());
-        Trace.Post(monitor, Trace.With(monitor.Events.RpcRequestSent(context.Method, peer), traceId, spanId));
+        // The hex forms are made once per call and shared by the header and both of the call's events.
+        var state = new CallState(traceId.ToHexString(), spanId.ToHexString(), Stopwatch.GetTimestamp());
+        context.RequestHeaders.Add(Trace.Header, Trace.Format(state.TraceId, state.SpanId));
+        context.Items[StateKey] = state;
+        Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer).WithTrace(state.TraceId, state.SpanId));
         return ValueTask.CompletedTask;
     }
 
@@ -29,8 +31,8 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
         var e = status.StatusCode == StatusCode.OK
             ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed)
             : monitor.Events.RpcFailed(context.Method, peer, (int)status.StatusCode, status.StatusCode.ToString(), elapsed, "client");
-        Trace.Post(monitor, Trace.With(e, state.TraceId, state.SpanId));
+        Trace.Post(monitor, e.WithTrace(state.TraceId, state.SpanId));
     }
 
-    private sealed record CallState(ActivityTraceId TraceId, ActivitySpanId SpanId, long Start);
+    private sealed record CallState(string TraceId, string SpanId, long Start);
 }

@@ -21,7 +21,9 @@ internal sealed class ServerSecurityInterceptor(
     private const string GenericUnauthenticated = "peer identity not verified";
 
     // One verified identity per TLS connection: Kestrel hands every call on a connection the same certificate object.
-    private readonly ConditionalWeakTable<X509Certificate2, SpiffeId> _connections = [];
+    // With it, the connection's per-call constants: the caller's ID text and Cedar principal, and its address.
+    private readonly ConditionalWeakTable<X509Certificate2, Peer> _connections = [];
+    private ResourceEntity? _resource;
 
     public override async Task InterceptAsync(ServerCallContext context, Func<ServerCallContext, Task> continuation)
     {
@@ -29,9 +31,8 @@ internal sealed class ServerSecurityInterceptor(
         var monitor = core.Monitor;
         var events = monitor.Events;
         var policy = agent.PolicyFor(context.Method);
-        var ip = context.RemoteIpAddress is { } address ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address) : null;
-        var ipText = ip?.ToString();
-        using var activity = Trace.StartServer(context.RequestHeaders.GetValue(Trace.Header));
+        var (ip, ipText) = Address(context);
+        using var activity = Trace.StartServer(context.GetRequestHeader(Trace.Header));
 
         var caller = await ResolveCallerAsync(context, ipText, policy.Action).ConfigureAwait(false);
         if (caller is null)
@@ -41,7 +42,7 @@ internal sealed class ServerSecurityInterceptor(
             throw new RpcException(new Status(StatusCode.Unauthenticated, GenericUnauthenticated));
         }
 
-        var callerId = caller.ToString();
+        var callerId = caller.IdText;
         await monitor.EmitAsync(events.RpcRequestReceived(policy.Action, callerId, ipText), CancellationToken.None).ConfigureAwait(false);
 
         if (!await AuthorizeAsync(context, caller, policy, ip, activity, context.CancellationToken).ConfigureAwait(false))
@@ -79,7 +80,24 @@ internal sealed class ServerSecurityInterceptor(
         core.Monitor.EmitAsync(core.Monitor.Events.RpcFailed(action, caller, (int)code, code.ToString(), Trace.Elapsed(start), "server",
             EventActor.Agent(caller, ip)), CancellationToken.None);
 
-    private async ValueTask<SpiffeId?> ResolveCallerAsync(ServerCallContext context, string? ip, string action)
+    /// <summary>The caller's address (IPv4-mapped IPv6 shown as IPv4), its text reused for the connection's calls.</summary>
+    private (IPAddress? Ip, string? Text) Address(ServerCallContext context)
+    {
+        var address = context.RemoteIpAddress;
+        if (address is null)
+        {
+            return (null, null);
+        }
+        if (context.ClientCertificate is { } certificate && _connections.TryGetValue(certificate, out var known)
+            && known.RemoteAddress is { } remembered && remembered.Equals(address))
+        {
+            return (known.Ip, known.IpText);
+        }
+        var ip = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return (ip, ip.ToString());
+    }
+
+    private async ValueTask<Peer?> ResolveCallerAsync(ServerCallContext context, string? ip, string action)
     {
         var certificate = context.ClientCertificate;
         if (certificate is null)
@@ -97,12 +115,13 @@ internal sealed class ServerSecurityInterceptor(
                     CancellationToken.None).ConfigureAwait(false);
                 return null;
             }
-            peer = result.SpiffeId!;
+            var remote = context.RemoteIpAddress;
+            peer = new Peer(result.SpiffeId!, remote, remote is null ? null : (remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote), ip);
             _connections.AddOrUpdate(certificate, peer);
-            await core.Monitor.EmitAsync(core.Monitor.Events.IdentityVerified(peer.ToString(), ip, action), CancellationToken.None).ConfigureAwait(false);
+            await core.Monitor.EmitAsync(core.Monitor.Events.IdentityVerified(peer.IdText, ip, action), CancellationToken.None).ConfigureAwait(false);
         }
 
-        if (core.AcceptJwtSvid && context.RequestHeaders.GetValue("authorization") is { } authorization)
+        if (core.AcceptJwtSvid && context.GetRequestHeader("authorization") is { } authorization)
         {
             // A proxy that ends the caller's TLS relays the caller's JWT-SVID; the token's subject is the principal.
             const string Prefix = "Bearer ";
@@ -115,36 +134,48 @@ internal sealed class ServerSecurityInterceptor(
                 return null;
             }
             await core.Monitor.EmitAsync(core.Monitor.Events.IdentityVerified(jwt.SpiffeId!.ToString(), ip, action), CancellationToken.None).ConfigureAwait(false);
-            return jwt.SpiffeId;
+            return new Peer(jwt.SpiffeId, null, null, null);
         }
 
         return peer;
     }
 
-    private async ValueTask<bool> AuthorizeAsync(ServerCallContext context, SpiffeId caller, MethodPolicy policy, IPAddress? ip,
+    private async ValueTask<bool> AuthorizeAsync(ServerCallContext context, Peer caller, MethodPolicy policy, IPAddress? ip,
         Activity activity, CancellationToken cancellationToken)
     {
         try
         {
-            var fields = new List<KeyValuePair<string, object?>>(8)
-            {
-                new("trustDomain", caller.TrustDomain.Name),
-                new("method", context.Method),
-                new("time", core.TimeProvider.GetUtcNow()),
-                new("traceId", activity.TraceId.ToHexString()),
-            };
+            // The documented context (docs/rpc.md): trustDomain, method, time, traceId, ip when known, then the
+            // attributes the method exposes. Built as one array, no intermediate list.
+            var exposed = policy.Attributes is { } expose && context.Request is { } message ? expose(message) : null;
+            var extra = exposed is ICollection<KeyValuePair<string, object?>> known ? known.Count : 0;
+            var fields = new KeyValuePair<string, object?>[(ip is null ? 4 : 5) + extra];
+            var n = 0;
+            fields[n++] = new("trustDomain", caller.TrustDomain);
+            fields[n++] = new("method", context.Method);
+            fields[n++] = new("time", core.TimeProvider.GetUtcNow());
+            fields[n++] = new("traceId", activity.TraceId.ToHexString());
             if (ip is not null)
             {
-                fields.Add(new("ip", ip));
+                fields[n++] = new("ip", ip);
             }
-            if (policy.Attributes is { } expose && context.Request is { } message)
+            IEnumerable<KeyValuePair<string, object?>> all = fields;
+            if (exposed is not null)
             {
-                foreach (var attribute in expose(message))
+                if (extra > 0)
                 {
-                    fields.Add(attribute);
+                    foreach (var attribute in exposed)
+                    {
+                        fields[n++] = attribute;
+                    }
+                }
+                else
+                {
+                    all = [.. fields, .. exposed];
                 }
             }
-            var request = AuthorizationRequest.ForAgentCall(caller.ToString(), policy.Action, core.SpiffeId.ToString(), CedarContext.FromValues(fields));
+            var resource = CurrentResource();
+            var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid, CedarContext.FromValues(all));
             var response = await core.Engine.AuthorizeAsync(request, cancellationToken).ConfigureAwait(false);
             if (core.Engine is not PolicyStore)
             {
@@ -156,10 +187,45 @@ internal sealed class ServerSecurityInterceptor(
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            await core.Monitor.EmitAsync(core.Monitor.Events.PolicyEvaluated(false, caller.ToString(), policy.Action,
+            await core.Monitor.EmitAsync(core.Monitor.Events.PolicyEvaluated(false, caller.IdText, policy.Action,
                 "policy evaluation error (" + ex.GetType().Name + "); denied", [], ["engine"], core.SpiffeId.ToString()),
                 CancellationToken.None).ConfigureAwait(false);
             return false;
         }
+    }
+
+    /// <summary>This agent as the Cedar resource, rebuilt only when its SVID's ID changes.</summary>
+    private ResourceEntity CurrentResource()
+    {
+        var id = core.SpiffeId;
+        var current = Volatile.Read(ref _resource);
+        if (current is not null && ReferenceEquals(current.Id, id))
+        {
+            return current;
+        }
+        current = new ResourceEntity(id, new EntityUid(AuthorizationRequest.AgentType, id.ToString()));
+        Volatile.Write(ref _resource, current);
+        return current;
+    }
+
+    private sealed record ResourceEntity(SpiffeId Id, EntityUid Uid);
+
+    /// <summary>A verified caller and what every call on its connection reuses.</summary>
+    private sealed class Peer(SpiffeId id, IPAddress? remoteAddress, IPAddress? ip, string? ipText)
+    {
+        public SpiffeId Id { get; } = id;
+
+        public string IdText { get; } = id.ToString();
+
+        public string TrustDomain { get; } = id.TrustDomain.Name;
+
+        public EntityUid Principal { get; } = new(AuthorizationRequest.AgentType, id.ToString());
+
+        /// <summary>The connection's address as Kestrel reports it, and as shown in events and given to policy.</summary>
+        public IPAddress? RemoteAddress { get; } = remoteAddress;
+
+        public IPAddress? Ip { get; } = ip;
+
+        public string? IpText { get; } = ipText;
     }
 }

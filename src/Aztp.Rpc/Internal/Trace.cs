@@ -8,12 +8,8 @@ internal static class Trace
     /// <summary>W3C Trace Context header name.</summary>
     public const string Header = "traceparent";
 
-    public static string Format(ActivityTraceId traceId, ActivitySpanId spanId) =>
-        "00-" + traceId.ToHexString() + "-" + spanId.ToHexString() + "-01";
-
-    /// <summary>Stamps an event with an explicit trace (client side, where no Activity spans the call's completion).</summary>
-    public static SecurityEvent With(SecurityEvent e, ActivityTraceId traceId, ActivitySpanId spanId) =>
-        new(e.Id, e.Type, e.Timestamp, e.AgentId, e.SpiffeId, e.Severity, e.Outcome, traceId.ToHexString(), spanId.ToHexString(), e.Actor, e.Data);
+    /// <summary>A sampled W3C traceparent from hex trace and span ids.</summary>
+    public static string Format(string traceId, string spanId) => string.Concat("00-", traceId, "-", spanId, "-01");
 
     /// <summary>Starts the server span of a call, continuing the caller's trace when its traceparent is well formed.</summary>
     public static Activity StartServer(string? traceparent)
