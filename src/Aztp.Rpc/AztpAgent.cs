@@ -55,6 +55,7 @@ public static class AztpAgent
                     CreateIfMissing = spiffe.CreateIfMissing,
                     SvidLifetime = spiffe.SvidLifetime,
                     WatchForChanges = spiffe.WatchForChanges,
+                    UsePolling = spiffe.UsePolling,
                     Monitor = monitor,
                     TimeProvider = spiffe.TimeProvider,
                 }, cancellationToken).ConfigureAwait(false));
@@ -72,6 +73,7 @@ public static class AztpAgent
                 {
                     PolicyDir = options.Policy.PolicyDir,
                     WatchForChanges = options.Policy.WatchForChanges,
+                    UsePolling = options.Policy.UsePolling,
                 }, monitor, cancellationToken).ConfigureAwait(false);
                 engine = store;
             }

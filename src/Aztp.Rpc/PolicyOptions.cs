@@ -12,6 +12,13 @@ public sealed class PolicyOptions
     public bool WatchForChanges { get; set; } = true;
 
     /// <summary>
+    /// Find policy changes by polling instead of file notifications, for network file systems and containers (default
+    /// <see langword="false"/>; polling is used anyway, with a <c>monitoring</c>/<c>watch_degraded</c> warning, when
+    /// notifications can't start).
+    /// </summary>
+    public bool UsePolling { get; set; }
+
+    /// <summary>
     /// Another decision engine (for example <see cref="OpaPolicyEngine"/>) to use instead of the policy directory
     /// (default <see langword="null"/>). Its failures deny the call.
     /// </summary>

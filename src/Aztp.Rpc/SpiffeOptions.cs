@@ -29,6 +29,13 @@ public sealed class SpiffeOptions
     public bool WatchForChanges { get; set; } = true;
 
     /// <summary>
+    /// Find key directory changes by polling instead of file notifications, for network file systems and containers
+    /// (default <see langword="false"/>; polling is used anyway, with a <c>monitoring</c>/<c>watch_degraded</c>
+    /// warning, when notifications can't start).
+    /// </summary>
+    public bool UsePolling { get; set; }
+
+    /// <summary>
     /// Accept a JWT-SVID in <c>authorization: Bearer …</c> for calls relayed by a proxy that ends TLS (default
     /// <see langword="false"/>). The token must be valid for this agent's SPIFFE ID as audience; its subject becomes the principal.
     /// </summary>

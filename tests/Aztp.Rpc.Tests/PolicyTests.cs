@@ -30,6 +30,35 @@ public sealed class PolicyTests
         Assert.Equal(1, world.Finance.Calls);
     }
 
+    [Fact]
+    public async Task PolicyChangesOnDisk_AreFoundByPolling_WhenAskedFor()
+    {
+        await using var world = new TestWorld();
+        var (_, events, address) = await world.ServeFinanceAsync(o =>
+        {
+            o.Policy.WatchForChanges = true;
+            o.Policy.UsePolling = true;
+        });
+        var (intruder, _) = await world.ConnectAsync(new AgentDefinition("intruder"));
+        var channel = intruder.CreateChannel(address.ToString(), Finance);
+        var before = await Assert.ThrowsAsync<RpcException>(async () => await channel.AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 5 }));
+        Assert.Equal(StatusCode.PermissionDenied, before.StatusCode);
+        var loadedBefore = events.Count(e => e.Data.Action == EventActions.Loaded);
+
+        world.WritePolicy(TestWorld.DefaultPolicy + """
+
+            permit(principal == Agent::"spiffe://company.org/intruder", action == Action::"calculate-tax", resource);
+            """);
+        // The default poll interval is 2 s; the reload announces itself with policy/loaded.
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (events.Count(e => e.Data.Action == EventActions.Loaded) == loadedBefore)
+        {
+            await Task.Delay(50, guard.Token);
+        }
+        Assert.Equal(1, (await channel.AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 5 })).Tax);
+        Assert.DoesNotContain(events, e => e.Data.Action == DirectoryChangeWatcher.WatchDegradedAction);
+    }
+
     public static TheoryData<long, bool> Amounts => new() { { 9_999, true }, { 10_000, false }, { 250_000, false } };
 
     [Theory]
