@@ -18,6 +18,7 @@ public sealed class PostgresAuditSink : AuditSink
     private readonly SpillQueue _queue;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly PostgresCopyEncoder _encoder = new();
     private AuditRecord? _queueTail;
     private NpgsqlConnection? _connection;
     private Task? _writer;
@@ -167,7 +168,7 @@ public sealed class PostgresAuditSink : AuditSink
                         continue;
                     }
                 }
-                await PostgresSchema.CopyAsync(_connection!, _options.Table, batch, token).ConfigureAwait(false);
+                await PostgresSchema.CopyAsync(_connection!, _options.Table, _encoder, batch, token).ConfigureAwait(false);
                 _queue.Acknowledge(batch.Count);
                 delay = _options.InitialRetryDelay;
                 Volatile.Write(ref _lastError, null);
