@@ -110,6 +110,7 @@ public sealed class SqliteWriteBehindTests
         }
 
         Assert.Equal("CREATE INDEX aztp_audit_trace ON aztp_audit(trace_id)", (string?)await ScalarAsync(path, "SELECT sql FROM sqlite_master WHERE name = 'aztp_audit_trace'"));
+        Assert.Equal(4096L, await ScalarAsync(path, "PRAGMA page_size"));
         var result = await AuditVerifier.VerifyAsync("sqlite:" + path, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
         Assert.True(result.IsIntact, result.Break?.Message);
         await using var reader = await SqliteAuditReader.OpenAsync(path);
@@ -134,6 +135,7 @@ public sealed class SqliteWriteBehindTests
             await sink.HandleBatchAsync(events, CancellationToken.None);
         }
 
+        Assert.Equal(16384L, await ScalarAsync(path, "PRAGMA page_size"));
         Assert.EndsWith("WHERE trace_id IS NOT NULL", (string?)await ScalarAsync(path, "SELECT sql FROM sqlite_master WHERE name = 'aztp_audit_trace'"), StringComparison.Ordinal);
         Assert.Equal(1L, await ScalarAsync(path, "SELECT COUNT(*) FROM aztp_audit INDEXED BY aztp_audit_trace WHERE trace_id IS NOT NULL"));
         await using var c = new SqliteConnection($"Data Source={path};Pooling=False");
