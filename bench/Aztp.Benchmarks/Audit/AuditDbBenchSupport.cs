@@ -70,13 +70,16 @@ internal static class MonitorPath
         return monitor;
     }
 
-    public static async Task EmitAllAsync(SecurityMonitor monitor, List<SecurityEvent[]> batches)
+    public static async Task EmitAllAsync(SecurityMonitor monitor, List<SecurityEvent[]> batches, int rounds)
     {
-        foreach (var batch in batches)
+        for (var round = 0; round < rounds; round++)
         {
-            foreach (var e in batch)
+            foreach (var batch in batches)
             {
-                await monitor.EmitAsync(e);
+                foreach (var e in batch)
+                {
+                    await monitor.EmitAsync(e);
+                }
             }
         }
         // Every handler has returned for every event emitted so far.
