@@ -71,4 +71,41 @@ public sealed class PostgresColumnTests(PostgresServer server)
         Assert.Equal("spiffe://company.org/finance", reader.GetString(11));
         Assert.False(await reader.ReadAsync());
     }
+
+    [PostgresFact]
+    public async Task PostgresSink_ServerUpButSlowerThanTheProducer_WaitsForRoomInsteadOfSpilling()
+    {
+        using var dir = new TempDir();
+        var table = "pace_" + Guid.NewGuid().ToString("N")[..8];
+        var spill = dir.File("spill.jsonl");
+        var events = TestEvents.Many(20_000);
+        var sink = await PostgresAuditSink.OpenAsync(new PostgresAuditSinkOptions
+        {
+            ConnectionString = server.ConnectionString, Table = table, SpillPath = spill, MaxBufferedRecords = 2_000, WriteBatchSize = 500,
+        });
+        var spilled = false;
+        await using (sink)
+        {
+            // Prime the writer: the wait applies once it has stored something (during an outage nothing waits).
+            await sink.HandleBatchAsync(events.Take(10).ToList(), CancellationToken.None);
+            await sink.FlushAsync();
+            foreach (var batch in events.Skip(10).Chunk(1_000))
+            {
+                await sink.HandleBatchAsync(batch, CancellationToken.None);
+                spilled |= sink.IsSpilling;
+                Assert.True(sink.Pending <= 2_000 || spilled, $"pending {sink.Pending}");
+            }
+            await sink.FlushAsync();
+        }
+
+        Assert.False(spilled, "the sink spilled although the server was up");
+        Assert.False(File.Exists(spill) && new FileInfo(spill).Length > 0);
+        await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, table);
+        var count = 0L;
+        await foreach (var record in reader.ReadAllAsync())
+        {
+            Assert.Equal(++count, record.Seq);
+        }
+        Assert.Equal(events.Count, count);
+    }
 }
