@@ -18,6 +18,10 @@ public sealed class PostgresAuditSink : AuditSink
     private readonly SpillQueue _queue;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly PostgresCopyEncoder _encoder = new();
+    // Completed (and replaced) each time the writer stores a COPY or fails: wakes a producer waiting for room.
+    private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _writerHealthy;
     private AuditRecord? _queueTail;
     private NpgsqlConnection? _connection;
     private Task? _writer;
@@ -92,8 +96,9 @@ public sealed class PostgresAuditSink : AuditSink
     private protected override ValueTask<AuditRecord?> ReadLastRecordAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(_queueTail);
 
-    private protected override ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    private protected override async ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
+        await WaitForRoomAsync(records.Count).ConfigureAwait(false);
         _queue.Enqueue(records);
         _queueTail = records[^1];
         if (_wake.CurrentCount == 0)
@@ -107,7 +112,41 @@ public sealed class PostgresAuditSink : AuditSink
                 // Already signalled.
             }
         }
-        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// While the server is up and the writer storing, but slower than the producer, a full memory buffer makes the
+    /// batch wait (at most <see cref="MaxWaitForRoom"/>) for the writer to make room, instead of spilling to the file:
+    /// the monitor's own backpressure then paces the emitters. During an outage (the last write failed), or once
+    /// spilling has started, nothing waits.
+    /// </summary>
+    private async Task WaitForRoomAsync(int incoming)
+    {
+        var deadline = Environment.TickCount64 + (long)MaxWaitForRoom.TotalMilliseconds;
+        while (Volatile.Read(ref _writerHealthy) && !_queue.IsSpilling && _queue.Count + incoming > _options.MaxBufferedRecords)
+        {
+            var left = deadline - Environment.TickCount64;
+            if (left <= 0)
+            {
+                return;
+            }
+            var progress = Volatile.Read(ref _progress).Task;
+            // Re-check after taking the signal, so progress made in between is not missed.
+            if (!Volatile.Read(ref _writerHealthy) || _queue.Count + incoming <= _options.MaxBufferedRecords)
+            {
+                return;
+            }
+            await Task.WhenAny(progress, Task.Delay(TimeSpan.FromMilliseconds(left))).ConfigureAwait(false);
+        }
+    }
+
+    private static readonly TimeSpan MaxWaitForRoom = TimeSpan.FromMilliseconds(500);
+
+    private void SignalProgress(bool healthy)
+    {
+        Volatile.Write(ref _writerHealthy, healthy);
+        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Exchange(ref _progress, next).TrySetResult();
     }
 
     private async Task ConnectAsync(CancellationToken cancellationToken)
@@ -167,10 +206,11 @@ public sealed class PostgresAuditSink : AuditSink
                         continue;
                     }
                 }
-                await PostgresSchema.CopyAsync(_connection!, _options.Table, batch, token).ConfigureAwait(false);
+                await PostgresSchema.CopyAsync(_connection!, _options.Table, _encoder, batch, token).ConfigureAwait(false);
                 _queue.Acknowledge(batch.Count);
                 delay = _options.InitialRetryDelay;
                 Volatile.Write(ref _lastError, null);
+                SignalProgress(healthy: true);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -179,6 +219,7 @@ public sealed class PostgresAuditSink : AuditSink
             catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException or InvalidOperationException)
             {
                 Volatile.Write(ref _lastError, ex);
+                SignalProgress(healthy: false);
                 dedupe = true;
                 Interlocked.Increment(ref _reconnects);
                 if (_connection is not null)
@@ -214,6 +255,7 @@ public sealed class PostgresAuditSink : AuditSink
             await _stop.CancelAsync().ConfigureAwait(false);
             await _writer.ConfigureAwait(false);
             _writer = null;
+            SignalProgress(healthy: false);
         }
         if (_queue.Count > 0)
         {

@@ -5,13 +5,17 @@ namespace Aztp.Audit;
 
 /// <summary>
 /// Writes the audit chain to SQLite (WAL mode): one row per record with indexed columns for timestamp, type, agent,
-/// outcome, severity, trace id and actor, plus the canonical JSON; each batch is one transaction.
+/// outcome, severity, trace id and actor, plus the canonical JSON; each batch is one transaction. By default
+/// <see cref="AuditSink.HandleBatchAsync"/> returns once its batch is committed; with
+/// <see cref="SqliteAuditSinkOptions.WriteBehind"/> it returns once the batch is queued to a background writer, which
+/// commits everything queued in one transaction (see <see cref="StoredSeq"/> and <see cref="FlushAsync"/>).
 /// </summary>
 public sealed class SqliteAuditSink : AuditSink
 {
     private readonly SqliteAuditSinkOptions _options;
     private SqliteConnection? _connection;
     private SqliteInsert? _insert;
+    private SqliteWriteBehind? _writeBehind;
 
     private SqliteAuditSink(SqliteAuditSinkOptions options)
         : base(options)
@@ -31,6 +35,10 @@ public sealed class SqliteAuditSink : AuditSink
             await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
             sink.PrepareInsert();
             await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            if (options.WriteBehind)
+            {
+                sink._writeBehind = new SqliteWriteBehind(options.MaxPendingBatches, sink.CommitBatches, sink.LastSeq);
+            }
             return sink;
         }
         catch (SqliteException ex)
@@ -48,10 +56,29 @@ public sealed class SqliteAuditSink : AuditSink
     /// <inheritdoc/>
     public override string Name => "sqlite";
 
+    /// <summary>
+    /// The seq of the last record committed to the database. Without write-behind it equals <see cref="AuditSink.LastSeq"/>;
+    /// with it, it trails by the batches still queued.
+    /// </summary>
+    public long StoredSeq => _writeBehind?.StoredSeq ?? LastSeq;
+
+    /// <summary>
+    /// Waits until every batch accepted so far is committed (immediate without write-behind).
+    /// </summary>
+    /// <exception cref="AuditStoreException">A write-behind commit failed; its batch and those queued after it were not stored.</exception>
+    public Task FlushAsync(CancellationToken cancellationToken = default) =>
+        _writeBehind?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
+
     private void PrepareInsert() => _insert = new SqliteInsert(_connection!, _options.Table);
 
     private protected override async ValueTask<AuditRecord?> ReadLastRecordAsync(CancellationToken cancellationToken)
     {
+        if (_writeBehind is { } writeBehind)
+        {
+            // The tail is what the writer committed: let it finish (or discard after a failure) first.
+            await writeBehind.WhenIdleAsync(cancellationToken).ConfigureAwait(false);
+            writeBehind.ClearFault();
+        }
         using var command = _connection!.CreateCommand();
         command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_options.Table} ORDER BY id DESC LIMIT 1";
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -60,20 +87,45 @@ public sealed class SqliteAuditSink : AuditSink
 
     private protected override ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
+        if (_writeBehind is { } writeBehind)
+        {
+            return writeBehind.EnqueueAsync(records);
+        }
         // Synchronous by nature (Microsoft.Data.Sqlite's async methods only wrap these calls). One transaction per
         // batch: all records or none become durable.
         using var transaction = _connection!.BeginTransaction();
-        var insert = _insert!;
-        foreach (var record in records)
-        {
-            insert.Insert(record);
-        }
+        Insert(records);
         transaction.Commit();
         return ValueTask.CompletedTask;
     }
 
+    // The write-behind commit: every queued batch in one transaction (all or none).
+    private void CommitBatches(List<IReadOnlyList<AuditRecord>> batches)
+    {
+        using var transaction = _connection!.BeginTransaction();
+        foreach (var records in batches)
+        {
+            Insert(records);
+        }
+        transaction.Commit();
+    }
+
+    private void Insert(IReadOnlyList<AuditRecord> records)
+    {
+        var insert = _insert!;
+        for (var i = 0; i < records.Count; i++)
+        {
+            insert.Insert(records[i]);
+        }
+    }
+
     private protected override async ValueTask CloseStoreAsync()
     {
+        if (_writeBehind is not null)
+        {
+            await _writeBehind.CompleteAsync().ConfigureAwait(false);
+            _writeBehind = null;
+        }
         _insert?.Dispose();
         _insert = null;
         if (_connection is not null)

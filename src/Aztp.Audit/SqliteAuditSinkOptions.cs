@@ -15,6 +15,21 @@ public sealed class SqliteAuditSinkOptions : AuditSinkOptions
     /// </summary>
     public bool FullSync { get; set; } = true;
 
+    /// <summary>
+    /// Opt-in write-behind. Default <see langword="false"/>: <see cref="AuditSink.HandleBatchAsync"/> returns only once
+    /// its batch is committed. When <see langword="true"/>, it returns once the batch is chained and queued to a
+    /// background writer, so the next batch is chained while this one commits, and batches queued during a commit are
+    /// committed together. Each commit is still a <see cref="FullSync"/> transaction; what changes is the acknowledgement:
+    /// a crash can lose the accepted batches not yet committed (at most <see cref="MaxPendingBatches"/> plus the one
+    /// committing; <see cref="SqliteAuditSink.StoredSeq"/> tells how far the store is). <see cref="SqliteAuditSink.FlushAsync"/>
+    /// and disposal wait for the commits; a failed commit is reported by the next batch (its batches are not stored and
+    /// the chain continues from the stored tail).
+    /// </summary>
+    public bool WriteBehind { get; set; }
+
+    /// <summary>With <see cref="WriteBehind"/>, batches accepted but not committed before the sink waits. Default 4; 1 to 64.</summary>
+    public int MaxPendingBatches { get; set; } = 4;
+
     /// <inheritdoc/>
     public override void Validate()
     {
@@ -24,5 +39,9 @@ public sealed class SqliteAuditSinkOptions : AuditSinkOptions
             throw new ArgumentException("SqliteAuditSinkOptions.Path must name the database file.", nameof(Path));
         }
         Internal.AuditRow.ValidateTableName(Table);
+        if (MaxPendingBatches is < 1 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxPendingBatches), MaxPendingBatches, "SqliteAuditSinkOptions.MaxPendingBatches must be between 1 and 64.");
+        }
     }
 }

@@ -2,7 +2,9 @@ namespace Aztp.Audit.Internal;
 
 /// <summary>
 /// The audit table and its indexes, one definition for both databases; only the id, integer and timestamp column
-/// types differ by dialect.
+/// types differ by dialect. The trace index is partial (<c>WHERE trace_id IS NOT NULL</c>): most events carry no trace
+/// id and a lookup is always by a given id, so the NULL rows are never searched and need no index entry (both databases
+/// use the partial index for <c>trace_id = ?</c>). Stores created before that keep their full index (same name).
 /// </summary>
 internal static class AuditTableSql
 {
@@ -27,7 +29,7 @@ internal static class AuditTableSql
             CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
             CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);
             CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity);
-            CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id);
+            CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id) WHERE trace_id IS NOT NULL;
             CREATE INDEX IF NOT EXISTS {table}_actor ON {table}(actor);
             """;
 }

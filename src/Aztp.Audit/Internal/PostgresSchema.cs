@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Aztp.Audit.Internal;
 
@@ -55,34 +54,44 @@ internal static class PostgresSchema
             System.Text.Encoding.UTF8.GetBytes(reader.GetString(4)));
     }
 
-    /// <summary>Writes records with one binary COPY (atomic: all rows or none).</summary>
-    public static async Task CopyAsync(NpgsqlConnection connection, string table, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes records with one binary COPY (atomic: all rows or none), encoded by <paramref name="encoder"/> and sent as
+    /// one raw stream; on a failure while sending, the COPY is cancelled so no partial batch can commit.
+    /// </summary>
+    public static async Task CopyAsync(NpgsqlConnection connection, string table, PostgresCopyEncoder encoder, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
-        var importer = await connection.BeginBinaryImportAsync($"COPY {table} ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
-        await using (importer.ConfigureAwait(false))
+        var data = encoder.Encode(records);
+        var copy = await connection.BeginRawBinaryCopyAsync($"COPY {table} ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
+        try
         {
-            foreach (var record in records)
-            {
-                var row = AuditRow.From(record);
-                await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(record.Seq, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(AuditRow.KindName(record.Kind), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(record.PrevHash, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(record.Hash, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(importer, row.EventId, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(row.Timestamp, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(importer, row.Type, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(importer, row.Agent, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(importer, row.Outcome, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(importer, row.Severity, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(importer, row.TraceId, cancellationToken).ConfigureAwait(false);
-                await WriteTextAsync(importer, row.Actor, cancellationToken).ConfigureAwait(false);
-                await importer.WriteAsync(row.Json, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-            }
-            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(data, cancellationToken).ConfigureAwait(false);
         }
+        catch
+        {
+            await CancelQuietlyAsync(copy).ConfigureAwait(false);
+            throw;
+        }
+        // Ends the COPY and waits for the server's completion (the commit).
+        await copy.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static Task WriteTextAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
-        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);
+    private static async Task CancelQuietlyAsync(NpgsqlRawCopyStream copy)
+    {
+        try
+        {
+            await copy.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The connection is already broken: the server aborts the COPY on its own; the caller drops the connection.
+        }
+        try
+        {
+            await copy.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or IOException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Same.
+        }
+    }
 }

@@ -34,6 +34,10 @@ internal static class SqliteSchema
 
     public static async Task CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
     {
+        // 16 KiB pages (set before the file's first write; an existing database keeps its page size) and a 16 MiB page
+        // cache: a batch of ~600-byte rows and their seven index entries dirties fewer pages (fewer B-tree splits, WAL
+        // frames and checksums) than with the 4 KiB default. Measured ~15% less CPU per record (docs/benchmarks.md).
+        await ExecAsync(connection, "PRAGMA page_size=16384; PRAGMA cache_size=-16384;", cancellationToken).ConfigureAwait(false);
         await ExecAsync(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")};", cancellationToken).ConfigureAwait(false);
         await ExecAsync(connection, AuditTableSql.Create(table, idColumn: "INTEGER PRIMARY KEY AUTOINCREMENT", integerType: "INTEGER", timestampType: "TEXT"),
             cancellationToken).ConfigureAwait(false);
