@@ -137,6 +137,52 @@ public class SecurityMonitorTests
         Assert.Equal(20, monitor.Statistics.HandlerFailures);
     }
 
+    // A batch handler whose first call ignores its token and reads its list only after the monitor gave up on it.
+    private sealed class LateReader : IBatchSecurityEventHandler
+    {
+        public readonly TaskCompletionSource<long[]> SeenLate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource TimedOut = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Calls;
+
+        public string Name => "late-reader";
+
+        public int MaxBatchSize => 1024;
+
+        public ValueTask HandleAsync(SecurityEvent securityEvent, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public async ValueTask HandleBatchAsync(IReadOnlyList<SecurityEvent> batch, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref Calls) > 1)
+            {
+                return;
+            }
+            await TimedOut.Task; // until the test has seen the timeout and later batches went through
+            SeenLate.SetResult(batch.Select(e => e.Data["n"].AsInteger()!.Value).ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task TimedOutBatchCall_KeepsItsOwnList_WhileLaterBatchesAreDelivered()
+    {
+        var handler = new LateReader();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false, HandlerTimeout = TimeSpan.FromMilliseconds(100) });
+        monitor.AddHandler(handler);
+        await monitor.EmitAsync(Rpc(1));
+        await monitor.EmitAsync(Rpc(2));
+        await monitor.FlushAsync(); // the first call ends here, by timeout
+        Assert.Equal(1, monitor.Statistics.HandlerTimeouts);
+        for (var i = 100; i < 110; i++)
+        {
+            await monitor.EmitAsync(Rpc(i));
+        }
+        await monitor.FlushAsync();
+        Assert.True(Volatile.Read(ref handler.Calls) >= 2);
+        handler.TimedOut.SetResult();
+        var seen = await handler.SeenLate.Task.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal(new long[] { 1, 2 }, seen);
+        await monitor.DisposeAsync();
+    }
+
     [Fact]
     public async Task HangingHandler_TimesOut_AndDoesNotDelayOtherHandlers()
     {

@@ -18,7 +18,7 @@ internal sealed class HandlerPump
     private readonly TimeProvider _time;
     private readonly Channel<EnvelopeBatch> _queue;
     private readonly CancellationToken _shutdown;
-    private readonly List<SecurityEvent> _batch;
+    private List<SecurityEvent> _batch;
     private CancellationTokenSource _callCts;
     private long _delivered;
     private long _pending;
@@ -140,7 +140,15 @@ internal sealed class HandlerPump
         var count = _batch.Count;
         var (error, timedOut) = await AwaitWithTimeoutAsync(call).ConfigureAwait(false);
         Completed(count, first, error, timedOut);
-        _batch.Clear();
+        if (timedOut)
+        {
+            // The abandoned call may still be reading its list: leave it alone and fill a new one.
+            _batch = new List<SecurityEvent>(_batch.Capacity);
+        }
+        else
+        {
+            _batch.Clear();
+        }
     }
 
     private ValueTask InvokeAsync(SecurityEvent securityEvent)
