@@ -80,64 +80,12 @@ public sealed class PostgresAuditReader : IAuditReader, IAuditRetention
     }
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<AuditEntry> QueryAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        var (sql, parameters) = QuerySql.Build(_table, query, static t => t.ToUniversalTime());
-        await using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var evt = SecurityEventJson.Deserialize(reader.GetString(1));
-                if (query.Matches(evt))
-                {
-                    yield return new AuditEntry(reader.GetInt64(0), evt);
-                }
-            }
-        }
-    }
+    public IAsyncEnumerable<AuditEntry> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default) =>
+        SqlAuditOps.QueryAsync(_connection, _table, query, static t => t.ToUniversalTime(), cancellationToken);
 
     /// <inheritdoc/>
-    public async Task<AuditPruneResult> PruneAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
-    {
-        var transaction = await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (transaction.ConfigureAwait(false))
-        {
-            long cut;
-            await using (var find = _connection.CreateCommand())
-            {
-                find.Transaction = transaction;
-                find.CommandText = $"""
-                    SELECT MAX(seq) FROM {_table} WHERE kind = 'checkpoint' AND seq <
-                      COALESCE((SELECT MIN(seq) FROM {_table} WHERE kind = 'event' AND ts >= @cutoff), (SELECT MAX(seq) + 1 FROM {_table}))
-                    """;
-                find.Parameters.AddWithValue("cutoff", olderThan.ToUniversalTime());
-                var result = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                if (result is null or DBNull)
-                {
-                    return new AuditPruneResult(0, 0);
-                }
-                cut = (long)result;
-            }
-            int deleted;
-            await using (var delete = _connection.CreateCommand())
-            {
-                delete.Transaction = transaction;
-                delete.CommandText = $"DELETE FROM {_table} WHERE seq < @cut";
-                delete.Parameters.AddWithValue("cut", cut);
-                deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-            return new AuditPruneResult(deleted, deleted == 0 ? 0 : cut);
-        }
-    }
+    public Task<AuditPruneResult> PruneAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
+        SqlAuditOps.PruneAsync(_connection, _table, olderThan.ToUniversalTime(), cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => _connection.DisposeAsync();

@@ -57,57 +57,12 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
     }
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<AuditEntry> QueryAsync(AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        var (sql, parameters) = QuerySql.Build(_table, query, static t => t.UtcDateTime.ToString(AuditRow.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture));
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue("@" + name, value);
-        }
-        var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await using (reader.ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var evt = SecurityEventJson.Deserialize(reader.GetString(1));
-                if (query.Matches(evt))
-                {
-                    yield return new AuditEntry(reader.GetInt64(0), evt);
-                }
-            }
-        }
-    }
+    public IAsyncEnumerable<AuditEntry> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default) =>
+        SqlAuditOps.QueryAsync(_connection, _table, query, static t => t.UtcDateTime.ToString(AuditRow.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
 
     /// <inheritdoc/>
-    public async Task<AuditPruneResult> PruneAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default)
-    {
-        var cutoff = olderThan.UtcDateTime.ToString(AuditRow.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture);
-        using var transaction = _connection.BeginTransaction();
-        using var find = _connection.CreateCommand();
-        find.Transaction = transaction;
-        // The cut: the last checkpoint before the first event that must be kept (or before the end, when all are old).
-        find.CommandText = $"""
-            SELECT MAX(seq) FROM {_table} WHERE kind = 'checkpoint' AND seq <
-              COALESCE((SELECT MIN(seq) FROM {_table} WHERE kind = 'event' AND ts >= @cutoff), (SELECT MAX(seq) + 1 FROM {_table}))
-            """;
-        find.Parameters.AddWithValue("@cutoff", cutoff);
-        var result = await find.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        if (result is null or DBNull)
-        {
-            return new AuditPruneResult(0, 0);
-        }
-        var cut = Convert.ToInt64(result, System.Globalization.CultureInfo.InvariantCulture);
-        using var delete = _connection.CreateCommand();
-        delete.Transaction = transaction;
-        delete.CommandText = $"DELETE FROM {_table} WHERE seq < @cut";
-        delete.Parameters.AddWithValue("@cut", cut);
-        var deleted = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        transaction.Commit();
-        return new AuditPruneResult(deleted, deleted == 0 ? 0 : cut);
-    }
+    public Task<AuditPruneResult> PruneAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
+        SqlAuditOps.PruneAsync(_connection, _table, olderThan.UtcDateTime.ToString(AuditRow.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => _connection.DisposeAsync();

@@ -111,26 +111,10 @@ internal sealed class JsonlStore(string path) : TestStore
     }
 }
 
-internal sealed class SqliteStore(string path) : TestStore
+/// <summary>The tampering shared by the database stores: plain SQL on the audit table (named aztp_audit here), seq bound as @s.</summary>
+internal abstract class SqlStore : TestStore
 {
-    public override string Location => "sqlite:" + path;
-
-    public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
-    {
-        var options = new SqliteAuditSinkOptions { Path = path };
-        configure(options);
-        return await SqliteAuditSink.OpenAsync(options);
-    }
-
-    public async Task ExecAsync(string sql, long seq)
-    {
-        await using var c = new SqliteConnection($"Data Source={path};Pooling=False");
-        await c.OpenAsync();
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Parameters.AddWithValue("@s", seq);
-        await cmd.ExecuteNonQueryAsync();
-    }
+    public abstract Task ExecAsync(string sql, long seq);
 
     public override Task EditAsync(long seq) =>
         ExecAsync("UPDATE aztp_audit SET json = replace(json, '\"agentId\":\"finance\"', '\"agentId\":\"mallory\"') WHERE seq = @s", seq);
@@ -155,7 +139,30 @@ internal sealed class SqliteStore(string path) : TestStore
     }
 }
 
-internal sealed class PostgresStore(string connectionString, string table, string spill) : TestStore
+internal sealed class SqliteStore(string path) : SqlStore
+{
+    public override string Location => "sqlite:" + path;
+
+    public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
+    {
+        var options = new SqliteAuditSinkOptions { Path = path };
+        configure(options);
+        return await SqliteAuditSink.OpenAsync(options);
+    }
+
+    public override async Task ExecAsync(string sql, long seq)
+    {
+        await using var c = new SqliteConnection($"Data Source={path};Pooling=False");
+        await c.OpenAsync();
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Parameters.AddWithValue("@s", seq);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+}
+
+internal sealed class PostgresStore(string connectionString, string table, string spill) : SqlStore
 {
     public string Table => table;
 
@@ -168,7 +175,7 @@ internal sealed class PostgresStore(string connectionString, string table, strin
         return await PostgresAuditSink.OpenAsync(options);
     }
 
-    public async Task ExecAsync(string sql, long seq)
+    public override async Task ExecAsync(string sql, long seq)
     {
         await using var c = new NpgsqlConnection(connectionString);
         await c.OpenAsync();
@@ -178,27 +185,6 @@ internal sealed class PostgresStore(string connectionString, string table, strin
         await cmd.ExecuteNonQueryAsync();
     }
 
-    public override Task EditAsync(long seq) =>
-        ExecAsync("UPDATE aztp_audit SET json = replace(json, '\"agentId\":\"finance\"', '\"agentId\":\"mallory\"') WHERE seq = @s", seq);
-
-    public override Task DeleteAsync(long seq) => ExecAsync("DELETE FROM aztp_audit WHERE seq = @s", seq);
-
-    public override Task DuplicateAsync(long seq) => ExecAsync(
-        "INSERT INTO aztp_audit (seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json) " +
-        "SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json FROM aztp_audit WHERE seq = @s", seq);
-
-    public override Task SwapAsync(long seq) => ExecAsync("""
-        CREATE TEMP TABLE swap_ids AS SELECT (SELECT id FROM aztp_audit WHERE seq = @s) AS a, (SELECT id FROM aztp_audit WHERE seq = @s + 1) AS b;
-        UPDATE aztp_audit SET id = -1 WHERE id = (SELECT a FROM swap_ids);
-        UPDATE aztp_audit SET id = (SELECT a FROM swap_ids) WHERE id = (SELECT b FROM swap_ids);
-        UPDATE aztp_audit SET id = (SELECT b FROM swap_ids) WHERE id = -1;
-        """, seq);
-
-    public override Task TruncateAfterAsync(long seq) => ExecAsync("DELETE FROM aztp_audit WHERE seq > @s", seq);
-
-    public override void Dispose()
-    {
-    }
 }
 
 internal static class Bytes
