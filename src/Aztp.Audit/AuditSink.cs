@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using Aztp.Core;
 
 namespace Aztp.Audit;
@@ -16,7 +15,6 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
     private readonly AuditSinkOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _json = new(1024);
-    private Utf8JsonWriter? _jsonWriter;
     private ITimer? _timer;
     private long _lastSeq;
     private string _lastHash = AuditChain.GenesisHash;
@@ -82,24 +80,58 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             var now = _options.TimeProvider.GetUtcNow();
             var state = _chainState;
             _lastHashRaw.CopyTo(state, 0);
-            foreach (var evt in batch)
+            // With write-ahead on, finished records are handed to a background write (no sync) while the rest of the
+            // batch is serialized and hashed; the final AppendAsync writes the remainder and makes all of it durable.
+            var part = WriteAheadRecords;
+            var handedOff = 0;
+            Task? writing = null;
+            try
             {
-                var payload = Serialize(evt);
-                var hash = AuditChain.Advance(state, payload);
-                records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
-                prev = hash;
-                unsealed++;
-                if (_options.Signer is not null && unsealed >= _options.CheckpointEvery)
+                foreach (var evt in batch)
                 {
-                    var cp = MakeCheckpoint(seq, prev, now);
-                    records.Add(cp);
-                    seq = cp.Seq;
-                    prev = cp.Hash;
-                    AuditChain.TryParseHash(prev, state);
-                    unsealed = 0;
-                    checkpointAt = now;
-                    checkpoints++;
+                    var payload = Serialize(evt);
+                    var hash = AuditChain.Advance(state, payload);
+                    records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
+                    prev = hash;
+                    unsealed++;
+                    if (_options.Signer is not null && unsealed >= _options.CheckpointEvery)
+                    {
+                        var cp = MakeCheckpoint(seq, prev, now);
+                        records.Add(cp);
+                        seq = cp.Seq;
+                        prev = cp.Hash;
+                        AuditChain.TryParseHash(prev, state);
+                        unsealed = 0;
+                        checkpointAt = now;
+                        checkpoints++;
+                    }
+                    if (part > 0 && records.Count - handedOff >= part)
+                    {
+                        if (writing is not null)
+                        {
+                            await writing.ConfigureAwait(false);
+                        }
+                        var slice = records.GetRange(handedOff, records.Count - handedOff);
+                        handedOff = records.Count;
+                        writing = Task.Run(() => WritePartAsync(slice).AsTask(), CancellationToken.None);
+                    }
                 }
+                if (writing is not null)
+                {
+                    await writing.ConfigureAwait(false);
+                    records.RemoveRange(0, handedOff);
+                }
+            }
+            catch
+            {
+                // Part of the batch may be on disk, never acknowledged: read the tail again before the next write. And
+                // never leave a write running once the lock is released.
+                _needsResync = true;
+                if (writing is not null)
+                {
+                    await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+                throw;
             }
             if (_options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
                 && now - checkpointAt >= _options.CheckpointInterval)
@@ -158,10 +190,6 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             finally
             {
                 await CloseStoreAsync().ConfigureAwait(false);
-                if (_jsonWriter is not null)
-                {
-                    await _jsonWriter.DisposeAsync().ConfigureAwait(false);
-                }
             }
         }
         finally
@@ -187,6 +215,18 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
 
     /// <summary>Appends consecutive records in one store operation; all or none become durable.</summary>
     private protected abstract ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// When positive, records are written ahead in parts of this many while the rest of a batch is still being
+    /// serialized and hashed (<see cref="WritePartAsync"/> on a pool thread, one part at a time); the batch's final
+    /// <see cref="AppendAsync"/> then writes the remainder and makes everything durable. 0 (the default): one
+    /// <see cref="AppendAsync"/> per batch.
+    /// </summary>
+    private protected virtual int WriteAheadRecords => 0;
+
+    /// <summary>Writes records ahead of the batch's final <see cref="AppendAsync"/>, without making them durable.</summary>
+    private protected virtual ValueTask WritePartAsync(IReadOnlyList<AuditRecord> records) =>
+        throw new NotSupportedException("This sink does not write ahead.");
 
     /// <summary>Called under the sink's lock after each successful write (rotation hook).</summary>
     private protected virtual ValueTask AfterWriteAsync() => ValueTask.CompletedTask;
@@ -241,20 +281,11 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
         CheckpointsWritten += checkpoints;
     }
 
-    // One reused writer instead of one per event: the canonical bytes are the same (SecurityEventJson.Write).
+    // One reused buffer: SecurityEventJson.Write appends the canonical bytes straight to it (no JSON writer per event).
     private byte[] Serialize(SecurityEvent evt)
     {
         _json.ResetWrittenCount();
-        if (_jsonWriter is null)
-        {
-            _jsonWriter = new Utf8JsonWriter(_json, SecurityEventJson.WriterOptions);
-        }
-        else
-        {
-            _jsonWriter.Reset(_json);
-        }
-        SecurityEventJson.Write(_jsonWriter, evt);
-        _jsonWriter.Flush();
+        SecurityEventJson.Write(_json, evt);
         return _json.WrittenSpan.ToArray();
     }
 
