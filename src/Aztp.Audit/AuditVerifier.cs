@@ -15,7 +15,7 @@ public static class AuditVerifier
     {
         ArgumentNullException.ThrowIfNull(reader);
         options ??= new AuditVerifyOptions();
-        var trust = new CheckpointTrust(options.TrustAnchors, options.FederatedAnchors);
+        using var trust = new CheckpointTrust(options.TrustAnchors, options.FederatedAnchors);
         var signers = new SortedSet<string>(StringComparer.Ordinal);
         long position = 0, records = 0, events = 0, checkpoints = 0, firstSeq = 0, lastSeq = 0, lastCheckpointSeq = 0;
         string? lastHash = null;
