@@ -80,11 +80,11 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             var now = _options.TimeProvider.GetUtcNow();
             var state = _chainState;
             _lastHashRaw.CopyTo(state, 0);
-            // With write-ahead on, finished records are handed to a background write (no sync) while the rest of the
-            // batch is serialized and hashed; the final AppendAsync writes the remainder and makes all of it durable.
+            // With write-ahead on, finished records go to the store in parts while the rest of the batch is still to be
+            // serialized and hashed, so the store can start on them (for a file, the disk writes them back meanwhile);
+            // the final AppendAsync writes the remainder and makes all of it durable.
             var part = WriteAheadRecords;
             var handedOff = 0;
-            Task? writing = null;
             try
             {
                 foreach (var evt in batch)
@@ -107,32 +107,18 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
                     }
                     if (part > 0 && records.Count - handedOff >= part)
                     {
-                        if (writing is not null)
-                        {
-                            await writing.ConfigureAwait(false);
-                        }
-                        var slice = records.GetRange(handedOff, records.Count - handedOff);
+                        await WritePartAsync(records.GetRange(handedOff, records.Count - handedOff)).ConfigureAwait(false);
                         handedOff = records.Count;
-                        writing = Task.Run(() => WritePartAsync(slice).AsTask(), CancellationToken.None);
                     }
-                }
-                if (writing is not null)
-                {
-                    await writing.ConfigureAwait(false);
-                    records.RemoveRange(0, handedOff);
                 }
             }
             catch
             {
-                // Part of the batch may be on disk, never acknowledged: read the tail again before the next write. And
-                // never leave a write running once the lock is released.
+                // Part of the batch may be in the store, never acknowledged: read the tail again before the next write.
                 _needsResync = true;
-                if (writing is not null)
-                {
-                    await writing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
                 throw;
             }
+            records.RemoveRange(0, handedOff);
             if (_options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
                 && now - checkpointAt >= _options.CheckpointInterval)
             {
@@ -217,10 +203,9 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
     private protected abstract ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
 
     /// <summary>
-    /// When positive, records are written ahead in parts of this many while the rest of a batch is still being
-    /// serialized and hashed (<see cref="WritePartAsync"/> on a pool thread, one part at a time); the batch's final
-    /// <see cref="AppendAsync"/> then writes the remainder and makes everything durable. 0 (the default): one
-    /// <see cref="AppendAsync"/> per batch.
+    /// When positive, records are written ahead in parts of this many (<see cref="WritePartAsync"/>) as soon as they
+    /// are hashed, before the rest of the batch; the batch's final <see cref="AppendAsync"/> then writes the remainder
+    /// and makes everything durable. 0 (the default): one <see cref="AppendAsync"/> per batch.
     /// </summary>
     private protected virtual int WriteAheadRecords => 0;
 

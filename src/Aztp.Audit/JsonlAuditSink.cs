@@ -94,8 +94,8 @@ public sealed class JsonlAuditSink : AuditSink
         return ValueTask.CompletedTask;
     }
 
-    // The lines of a large batch go to the file while the rest of it is being hashed, so the copy into the page cache
-    // is off the critical path; the batch is still acknowledged only after the fsync in AppendAsync.
+    // The lines of a large batch go to the file in parts as soon as they are hashed, and the disk is told to start
+    // writing each part back while the next is hashed; the batch is still acknowledged only after the fsync in AppendAsync.
     private protected override int WriteAheadRecords => _options.WriteAheadRecords;
 
     private protected override ValueTask WritePartAsync(IReadOnlyList<AuditRecord> records)

@@ -10,9 +10,10 @@ public sealed class JsonlAuditSinkOptions : AuditSinkOptions
     public bool FlushToDisk { get; set; } = true;
 
     /// <summary>
-    /// Within a batch, write finished lines to the file in parts of this many records while the rest of the batch is
-    /// still being serialized and hashed, then fsync once at the end of the batch (which is acknowledged only then).
-    /// Default 256; 0 writes each batch in one piece after all of it is hashed. Does not change the file's content.
+    /// Within a batch, append finished lines to the file in parts of this many records as soon as they are hashed (on
+    /// Linux also starting their write-back to disk, so it overlaps hashing the next part), then fsync once at the end of
+    /// the batch, which is acknowledged only then. Default 256; 0 writes each batch in one piece after all of it is
+    /// hashed. Does not change the file's content.
     /// </summary>
     public int WriteAheadRecords { get; set; } = 256;
 

@@ -4,7 +4,7 @@ using Aztp.Core;
 namespace Aztp.Audit.Tests;
 
 /// <summary>
-/// Write-ahead: a sink writes finished parts of a batch while the rest is still being hashed, then makes the batch
+/// Write-ahead: a sink writes finished parts of a batch before the rest is hashed, then makes the batch
 /// durable once. The stored records must not depend on it, and a failed part must leave a chain the next batch continues.
 /// </summary>
 public sealed class WriteAheadTests
