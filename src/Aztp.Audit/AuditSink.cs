@@ -80,45 +80,25 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             var now = _options.TimeProvider.GetUtcNow();
             var state = _chainState;
             _lastHashRaw.CopyTo(state, 0);
-            // With write-ahead on, finished records go to the store in parts while the rest of the batch is still to be
-            // serialized and hashed, so the store can start on them (for a file, the disk writes them back meanwhile);
-            // the final AppendAsync writes the remainder and makes all of it durable.
-            var part = WriteAheadRecords;
-            var handedOff = 0;
-            try
+            foreach (var evt in batch)
             {
-                foreach (var evt in batch)
+                var payload = Serialize(evt);
+                var hash = AuditChain.Advance(state, payload);
+                records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
+                prev = hash;
+                unsealed++;
+                if (_options.Signer is not null && unsealed >= _options.CheckpointEvery)
                 {
-                    var payload = Serialize(evt);
-                    var hash = AuditChain.Advance(state, payload);
-                    records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
-                    prev = hash;
-                    unsealed++;
-                    if (_options.Signer is not null && unsealed >= _options.CheckpointEvery)
-                    {
-                        var cp = MakeCheckpoint(seq, prev, now);
-                        records.Add(cp);
-                        seq = cp.Seq;
-                        prev = cp.Hash;
-                        AuditChain.TryParseHash(prev, state);
-                        unsealed = 0;
-                        checkpointAt = now;
-                        checkpoints++;
-                    }
-                    if (part > 0 && records.Count - handedOff >= part)
-                    {
-                        await WritePartAsync(records.GetRange(handedOff, records.Count - handedOff)).ConfigureAwait(false);
-                        handedOff = records.Count;
-                    }
+                    var cp = MakeCheckpoint(seq, prev, now);
+                    records.Add(cp);
+                    seq = cp.Seq;
+                    prev = cp.Hash;
+                    AuditChain.TryParseHash(prev, state);
+                    unsealed = 0;
+                    checkpointAt = now;
+                    checkpoints++;
                 }
             }
-            catch
-            {
-                // Part of the batch may be in the store, never acknowledged: read the tail again before the next write.
-                _needsResync = true;
-                throw;
-            }
-            records.RemoveRange(0, handedOff);
             if (_options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
                 && now - checkpointAt >= _options.CheckpointInterval)
             {
@@ -201,17 +181,6 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
 
     /// <summary>Appends consecutive records in one store operation; all or none become durable.</summary>
     private protected abstract ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// When positive, records are written ahead in parts of this many (<see cref="WritePartAsync"/>) as soon as they
-    /// are hashed, before the rest of the batch; the batch's final <see cref="AppendAsync"/> then writes the remainder
-    /// and makes everything durable. 0 (the default): one <see cref="AppendAsync"/> per batch.
-    /// </summary>
-    private protected virtual int WriteAheadRecords => 0;
-
-    /// <summary>Writes records ahead of the batch's final <see cref="AppendAsync"/>, without making them durable.</summary>
-    private protected virtual ValueTask WritePartAsync(IReadOnlyList<AuditRecord> records) =>
-        throw new NotSupportedException("This sink does not write ahead.");
 
     /// <summary>Called under the sink's lock after each successful write (rotation hook).</summary>
     private protected virtual ValueTask AfterWriteAsync() => ValueTask.CompletedTask;

@@ -88,38 +88,15 @@ public sealed class JsonlAuditSink : AuditSink
 
     private protected override ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
-        WriteLines(records);
-        // One fsync covers this write and every part written ahead of it in the same batch.
-        _stream!.Flush(flushToDisk: _options.FlushToDisk);
-        return ValueTask.CompletedTask;
-    }
-
-    // The lines of a large batch go to the file in parts as soon as they are hashed, and the disk is told to start
-    // writing each part back while the next is hashed; the batch is still acknowledged only after the fsync in AppendAsync.
-    private protected override int WriteAheadRecords => _options.WriteAheadRecords;
-
-    private protected override ValueTask WritePartAsync(IReadOnlyList<AuditRecord> records)
-    {
-        var (offset, length) = WriteLines(records);
-        if (_options.FlushToDisk)
-        {
-            // Let the disk start on this part now; the fsync at the end of the batch then has less left to wait for.
-            FileWriteback.Start(_stream!.SafeFileHandle, offset, length);
-        }
-        return ValueTask.CompletedTask;
-    }
-
-    private (long Offset, int Length) WriteLines(IReadOnlyList<AuditRecord> records)
-    {
         _buffer.ResetWrittenCount();
         foreach (var record in records)
         {
             JsonlFormat.WriteLine(_buffer, record);
         }
         var stream = _stream!;
-        var offset = stream.Position;
         stream.Write(_buffer.WrittenSpan);
-        return (offset, _buffer.WrittenCount);
+        stream.Flush(flushToDisk: _options.FlushToDisk);
+        return ValueTask.CompletedTask;
     }
 
     private protected override async ValueTask AfterWriteAsync()

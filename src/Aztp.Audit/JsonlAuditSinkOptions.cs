@@ -9,14 +9,6 @@ public sealed class JsonlAuditSinkOptions : AuditSinkOptions
     /// <summary>Flush each batch to the disk (fsync) before acknowledging it. Default <see langword="true"/>.</summary>
     public bool FlushToDisk { get; set; } = true;
 
-    /// <summary>
-    /// Within a batch, append finished lines to the file in parts of this many records as soon as they are hashed (on
-    /// Linux also starting their write-back to disk, so it overlaps hashing the next part), then fsync once at the end of
-    /// the batch, which is acknowledged only then. Default 256; 0 writes each batch in one piece after all of it is
-    /// hashed. Does not change the file's content.
-    /// </summary>
-    public int WriteAheadRecords { get; set; } = 256;
-
     /// <summary>Rotate when the active file reaches this many bytes. Default 0: no size-based rotation.</summary>
     public long MaxFileBytes { get; set; }
 
@@ -47,10 +39,6 @@ public sealed class JsonlAuditSinkOptions : AuditSinkOptions
         if (RotateInterval is { } interval && interval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(RotateInterval), interval, "JsonlAuditSinkOptions.RotateInterval must be positive when set.");
-        }
-        if (WriteAheadRecords < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(WriteAheadRecords), WriteAheadRecords, "JsonlAuditSinkOptions.WriteAheadRecords must be 0 (off) or positive.");
         }
         if (KeepFiles < 0 || KeepDays < 0)
         {

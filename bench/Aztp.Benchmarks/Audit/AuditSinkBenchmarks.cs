@@ -19,7 +19,6 @@ public class AuditSinkBenchmarks
     private X509Certificate2 _ca = null!;
     private AuditSigner _signer = null!;
     private JsonlAuditSink _jsonl = null!;
-    private JsonlAuditSink _jsonlOnePiece = null!;
     private JsonlAuditSink _jsonlMonitored = null!;
     private SecurityMonitor _monitor = null!;
     private SecurityEvent[] _all = null!;
@@ -38,7 +37,6 @@ public class AuditSinkBenchmarks
         (_ca, _signer) = AuditBenchSupport.MakeSigner();
         _all = _batches.SelectMany(b => b).ToArray();
         _jsonl = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = Path.Combine(_dir, "a.jsonl"), Signer = _signer });
-        _jsonlOnePiece = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = Path.Combine(_dir, "b.jsonl"), Signer = _signer, WriteAheadRecords = 0 });
         _jsonlMonitored = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = Path.Combine(_dir, "m.jsonl"), Signer = _signer });
         _monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false });
         _monitor.AddHandler(_jsonlMonitored);
@@ -63,7 +61,6 @@ public class AuditSinkBenchmarks
         await _monitor.DisposeAsync();
         await _jsonlMonitored.DisposeAsync();
         await _jsonl.DisposeAsync();
-        await _jsonlOnePiece.DisposeAsync();
         await _sqlite.DisposeAsync();
         if (_postgres is not null)
         {
@@ -105,15 +102,6 @@ public class AuditSinkBenchmarks
         foreach (var batch in _batches)
         {
             await _jsonl.HandleBatchAsync(batch, CancellationToken.None);
-        }
-    }
-
-    [Benchmark(OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "JSONL (fsync per batch, write-ahead off)")]
-    public async Task JsonlOnePiece()
-    {
-        foreach (var batch in _batches)
-        {
-            await _jsonlOnePiece.HandleBatchAsync(batch, CancellationToken.None);
         }
     }
 
