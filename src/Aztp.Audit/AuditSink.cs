@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text.Json;
 using Aztp.Core;
 
 namespace Aztp.Audit;
@@ -16,7 +15,6 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
     private readonly AuditSinkOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ArrayBufferWriter<byte> _json = new(1024);
-    private Utf8JsonWriter? _jsonWriter;
     private ITimer? _timer;
     private long _lastSeq;
     private string _lastHash = AuditChain.GenesisHash;
@@ -158,10 +156,6 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             finally
             {
                 await CloseStoreAsync().ConfigureAwait(false);
-                if (_jsonWriter is not null)
-                {
-                    await _jsonWriter.DisposeAsync().ConfigureAwait(false);
-                }
             }
         }
         finally
@@ -241,20 +235,11 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
         CheckpointsWritten += checkpoints;
     }
 
-    // One reused writer instead of one per event: the canonical bytes are the same (SecurityEventJson.Write).
+    // One reused buffer: SecurityEventJson.Write appends the canonical bytes straight to it (no JSON writer per event).
     private byte[] Serialize(SecurityEvent evt)
     {
         _json.ResetWrittenCount();
-        if (_jsonWriter is null)
-        {
-            _jsonWriter = new Utf8JsonWriter(_json, SecurityEventJson.WriterOptions);
-        }
-        else
-        {
-            _jsonWriter.Reset(_json);
-        }
-        SecurityEventJson.Write(_jsonWriter, evt);
-        _jsonWriter.Flush();
+        SecurityEventJson.Write(_json, evt);
         return _json.WrittenSpan.ToArray();
     }
 

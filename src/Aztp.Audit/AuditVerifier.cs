@@ -15,13 +15,13 @@ public static class AuditVerifier
     {
         ArgumentNullException.ThrowIfNull(reader);
         options ??= new AuditVerifyOptions();
-        var trust = new CheckpointTrust(options.TrustAnchors, options.FederatedAnchors);
+        using var trust = new CheckpointTrust(options.TrustAnchors, options.FederatedAnchors);
         var signers = new SortedSet<string>(StringComparer.Ordinal);
         long position = 0, records = 0, events = 0, checkpoints = 0, firstSeq = 0, lastSeq = 0, lastCheckpointSeq = 0;
         string? lastHash = null;
         AuditRecord? last = null;
         AuditBreak? broken = null;
-        var e = reader.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var e = new PrehashedRecords(reader.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken));
         await using (e.ConfigureAwait(false))
         {
             while (true)
@@ -43,9 +43,10 @@ public static class AuditVerifier
                     break;
                 }
                 position++;
+                var hashOk = e.CurrentHashValid;
                 if (last is null)
                 {
-                    broken = CheckFirst(r, position);
+                    broken = CheckFirst(r, position, hashOk);
                 }
                 else
                 {
@@ -68,7 +69,6 @@ public static class AuditVerifier
                     }
                     else
                     {
-                        var hashOk = r.HasValidHash();
                         var linked = string.Equals(r.PrevHash, lastHash, StringComparison.Ordinal);
                         if (!hashOk || !linked)
                         {
@@ -136,7 +136,7 @@ public static class AuditVerifier
         }
     }
 
-    private static AuditBreak? CheckFirst(AuditRecord r, long position)
+    private static AuditBreak? CheckFirst(AuditRecord r, long position, bool hashOk)
     {
         if (r.Seq == 1)
         {
@@ -144,12 +144,12 @@ public static class AuditVerifier
             {
                 return new AuditBreak(AuditBreakKind.Edited, 1, position, "record 1 does not start from the genesis hash.");
             }
-            return r.HasValidHash() ? null : new AuditBreak(AuditBreakKind.Edited, 1, position, "record 1's hash does not match its content: it was edited.");
+            return hashOk ? null : new AuditBreak(AuditBreakKind.Edited, 1, position, "record 1's hash does not match its content: it was edited.");
         }
         if (r.Kind == AuditRecordKind.Checkpoint && r.Seq > 1)
         {
             // A retention cut or a rotated file starts at a checkpoint; CheckCheckpoint proves it covers what came before.
-            return r.HasValidHash() ? null : new AuditBreak(AuditBreakKind.Edited, r.Seq, position, $"record {r.Seq}'s hash does not match its content: it was edited.");
+            return hashOk ? null : new AuditBreak(AuditBreakKind.Edited, r.Seq, position, $"record {r.Seq}'s hash does not match its content: it was edited.");
         }
         return new AuditBreak(AuditBreakKind.Deleted, 1, position,
             $"the store starts at record {r.Seq}, neither at record 1 nor at a checkpoint: records before it were deleted.");

@@ -43,8 +43,22 @@ public static class SecurityEventJson
     public static void Write(IBufferWriter<byte> output, SecurityEvent securityEvent)
     {
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(securityEvent);
+        for (var hint = FastPathInitialBytes; ; hint *= 4)
+        {
+            var result = CanonicalUtf8.TryWrite(output.GetSpan(hint), securityEvent, out var written);
+            if (result == CanonicalUtf8.Result.Done)
+            {
+                output.Advance(written);
+                return;
+            }
+            if (result == CanonicalUtf8.Result.Unsupported || hint >= FastPathMaxBytes)
+            {
+                break;
+            }
+        }
         using var writer = new Utf8JsonWriter(output, WriterOptions);
-        Write(writer, securityEvent);
+        WriteStructured(writer, securityEvent);
         writer.Flush();
     }
 
@@ -53,6 +67,52 @@ public static class SecurityEventJson
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(securityEvent);
+        if (!writer.Options.Indented && IsKnownEncoder(writer.Options.Encoder)
+            && writer.CurrentDepth + CanonicalUtf8.MaxDepth + 2 <= EffectiveMaxDepth(writer.Options))
+        {
+            // The bytes are the ones the writer would produce token by token (same escaping, same number forms), so they
+            // go in as one raw value; anything the fast path does not cover takes the token-by-token path below.
+            Span<byte> local = stackalloc byte[FastPathInitialBytes];
+            var result = CanonicalUtf8.TryWrite(local, securityEvent, out var written);
+            if (result == CanonicalUtf8.Result.Done)
+            {
+                writer.WriteRawValue(local[..written], skipInputValidation: true);
+                return;
+            }
+            for (var size = FastPathInitialBytes * 4; result == CanonicalUtf8.Result.TooSmall && size <= FastPathMaxBytes; size *= 4)
+            {
+                var rented = ArrayPool<byte>.Shared.Rent(size);
+                try
+                {
+                    result = CanonicalUtf8.TryWrite(rented, securityEvent, out written);
+                    if (result == CanonicalUtf8.Result.Done)
+                    {
+                        writer.WriteRawValue(rented.AsSpan(0, written), skipInputValidation: true);
+                        return;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+        WriteStructured(writer, securityEvent);
+    }
+
+    private const int FastPathInitialBytes = 1024;
+    private const int FastPathMaxBytes = 1 << 20;
+
+    // The fast path emits printable ASCII other than "&'+<>\` verbatim; both the default and the relaxed encoder do too.
+    private static bool IsKnownEncoder(JavaScriptEncoder? encoder) =>
+        encoder is null || ReferenceEquals(encoder, JavaScriptEncoder.UnsafeRelaxedJsonEscaping) || ReferenceEquals(encoder, JavaScriptEncoder.Default);
+
+    private static int EffectiveMaxDepth(JsonWriterOptions options) => options.MaxDepth == 0 ? 1000 : options.MaxDepth;
+
+    // The canonical form written token by token: the reference the fast path must match byte for byte, and the path
+    // for content the fast path leaves alone (non-ASCII or escaped characters, very deep or very large data).
+    internal static void WriteStructured(Utf8JsonWriter writer, SecurityEvent securityEvent)
+    {
         writer.WriteStartObject();
         writer.WriteString("id"u8, securityEvent.Id);
         writer.WriteString("type"u8, TypeName(securityEvent.Type));
@@ -354,6 +414,273 @@ public static class SecurityEventJson
         if (reader.TokenType != type)
         {
             throw new JsonException($"Expected {what}, found {reader.TokenType}.");
+        }
+    }
+
+    /// <summary>
+    /// Writes the canonical form straight to UTF-8 bytes, without a JSON writer, for the content events almost always
+    /// have: strings of printable ASCII that no encoder escapes, integers, finite numbers, booleans, nulls and shallow
+    /// nesting. Anything else is reported as unsupported and written by <see cref="WriteStructured"/> instead, so the
+    /// output is always exactly what <see cref="Utf8JsonWriter"/> with <see cref="WriterOptions"/> produces.
+    /// </summary>
+    private static class CanonicalUtf8
+    {
+        public const int MaxDepth = 32;
+
+        public enum Result
+        {
+            Done,
+            TooSmall,
+            Unsupported,
+        }
+
+        // Printable ASCII except the characters some encoder escapes: '"' and '\\' (always), and "&'+<>`" (the default
+        // encoder's HTML-sensitive set; the relaxed one keeps them). Control characters and DEL are excluded too.
+        private static readonly SearchValues<char> Verbatim = SearchValues.Create(
+            " !#$%()*,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~");
+
+        public static Result TryWrite(Span<byte> destination, SecurityEvent e, out int written)
+        {
+            var w = new Cursor(destination);
+            w.Raw("{\"id\":"u8);
+            w.String(e.Id);
+            w.Raw(",\"type\":"u8);
+            w.Raw(TypeBytes(e.Type));
+            w.Raw(",\"timestamp\":\""u8);
+            w.Timestamp(e.Timestamp);
+            w.Raw("\",\"agentId\":"u8);
+            w.String(e.AgentId);
+            if (e.SpiffeId is not null)
+            {
+                w.Raw(",\"spiffeId\":"u8);
+                w.String(e.SpiffeId);
+            }
+            w.Raw(",\"severity\":"u8);
+            w.Raw(SeverityBytes(e.Severity));
+            w.Raw(",\"outcome\":"u8);
+            w.Raw(OutcomeBytes(e.Outcome));
+            if (e.TraceId is not null)
+            {
+                w.Raw(",\"traceId\":"u8);
+                w.String(e.TraceId);
+            }
+            if (e.SpanId is not null)
+            {
+                w.Raw(",\"spanId\":"u8);
+                w.String(e.SpanId);
+            }
+            if (e.Actor is { } actor)
+            {
+                w.Raw(",\"actor\":{\"type\":"u8);
+                w.String(actor.Type);
+                if (actor.Id is not null)
+                {
+                    w.Raw(",\"id\":"u8);
+                    w.String(actor.Id);
+                }
+                if (actor.Ip is not null)
+                {
+                    w.Raw(",\"ip\":"u8);
+                    w.String(actor.Ip);
+                }
+                w.Raw("}"u8);
+            }
+            w.Raw(",\"data\":"u8);
+            w.Object(e.Data, 1);
+            w.Raw("}"u8);
+            written = w.Position;
+            return w.Status;
+        }
+
+        // The enum names are fixed ASCII: quoted once here rather than checked and copied per event.
+        private static ReadOnlySpan<byte> TypeBytes(SecurityEventType type) => type switch
+        {
+            SecurityEventType.Identity => "\"identity\""u8,
+            SecurityEventType.Policy => "\"policy\""u8,
+            SecurityEventType.Rpc => "\"rpc\""u8,
+            SecurityEventType.Monitoring => "\"monitoring\""u8,
+            SecurityEventType.System => "\"system\""u8,
+            _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Unknown event type."),
+        };
+
+        private static ReadOnlySpan<byte> SeverityBytes(EventSeverity severity) => severity switch
+        {
+            EventSeverity.Info => "\"info\""u8,
+            EventSeverity.Warning => "\"warning\""u8,
+            EventSeverity.Error => "\"error\""u8,
+            EventSeverity.Critical => "\"critical\""u8,
+            _ => throw new ArgumentOutOfRangeException(nameof(severity), severity, "Unknown severity."),
+        };
+
+        private static ReadOnlySpan<byte> OutcomeBytes(EventOutcome outcome) => outcome switch
+        {
+            EventOutcome.Success => "\"success\""u8,
+            EventOutcome.Failure => "\"failure\""u8,
+            EventOutcome.Denied => "\"denied\""u8,
+            EventOutcome.Error => "\"error\""u8,
+            _ => throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Unknown outcome."),
+        };
+
+        // Writes until the first step that does not fit or is not covered; later steps are then no-ops.
+        private ref struct Cursor
+        {
+            private readonly Span<byte> _buffer;
+            private int _position;
+
+            public Cursor(Span<byte> buffer)
+            {
+                _buffer = buffer;
+                Status = Result.Done;
+            }
+
+            public Result Status { get; private set; }
+
+            public readonly int Position => _position;
+
+            public void Raw(ReadOnlySpan<byte> bytes)
+            {
+                if (Status != Result.Done)
+                {
+                    return;
+                }
+                if (!bytes.TryCopyTo(_buffer[_position..]))
+                {
+                    Status = Result.TooSmall;
+                    return;
+                }
+                _position += bytes.Length;
+            }
+
+            public void String(string value)
+            {
+                if (Status != Result.Done)
+                {
+                    return;
+                }
+                if (value.AsSpan().ContainsAnyExcept(Verbatim))
+                {
+                    Status = Result.Unsupported;
+                    return;
+                }
+                if (value.Length + 2 > _buffer.Length - _position)
+                {
+                    Status = Result.TooSmall;
+                    return;
+                }
+                _buffer[_position++] = (byte)'"';
+                // Every character is ASCII (checked above): one byte each.
+                System.Text.Ascii.FromUtf16(value, _buffer[_position..], out var n);
+                _position += n;
+                _buffer[_position++] = (byte)'"';
+            }
+
+            // UTC yyyy-MM-ddTHH:mm:ss.fffZ: the first 23 characters of the round-trip form ("O"), then 'Z'.
+            public void Timestamp(DateTimeOffset timestamp)
+            {
+                if (Status != Result.Done)
+                {
+                    return;
+                }
+                if (_buffer.Length - _position < 33)
+                {
+                    Status = Result.TooSmall;
+                    return;
+                }
+                timestamp.UtcDateTime.TryFormat(_buffer[_position..], out _, "O", CultureInfo.InvariantCulture);
+                _buffer[_position + 23] = (byte)'Z';
+                _position += 24;
+            }
+
+            public void Object(EventData data, int depth)
+            {
+                if (depth > MaxDepth)
+                {
+                    Status = Result.Unsupported;
+                }
+                Raw("{"u8);
+                for (var i = 0; i < data.Count && Status == Result.Done; i++)
+                {
+                    if (i > 0)
+                    {
+                        Raw(","u8);
+                    }
+                    String(data.KeyAt(i));
+                    Raw(":"u8);
+                    Value(data.ValueAt(i), depth);
+                }
+                Raw("}"u8);
+            }
+
+            private void Value(EventValue value, int depth)
+            {
+                if (Status != Result.Done)
+                {
+                    return;
+                }
+                switch (value.Kind)
+                {
+                    case EventValueKind.Null: Raw("null"u8); break;
+                    case EventValueKind.String: String(value.AsString()!); break;
+                    case EventValueKind.Boolean: Raw(value.AsBoolean()!.Value ? "true"u8 : "false"u8); break;
+                    case EventValueKind.Integer: Number(value.AsInteger()!.Value); break;
+                    case EventValueKind.Number: Number(value.AsNumber()!.Value); break;
+                    case EventValueKind.Array:
+                        if (depth + 1 > MaxDepth)
+                        {
+                            Status = Result.Unsupported;
+                            return;
+                        }
+                        Raw("["u8);
+                        var items = value.AsArray();
+                        for (var i = 0; i < items.Length && Status == Result.Done; i++)
+                        {
+                            if (i > 0)
+                            {
+                                Raw(","u8);
+                            }
+                            Value(items[i], depth + 1);
+                        }
+                        Raw("]"u8);
+                        break;
+                    case EventValueKind.Object: Object(value.AsObject()!, depth + 1); break;
+                    default: Status = Result.Unsupported; break;
+                }
+            }
+
+            private void Number(long value)
+            {
+                if (Status != Result.Done)
+                {
+                    return;
+                }
+                if (!value.TryFormat(_buffer[_position..], out var n, default, CultureInfo.InvariantCulture))
+                {
+                    Status = Result.TooSmall;
+                    return;
+                }
+                _position += n;
+            }
+
+            // Utf8JsonWriter writes a double in its shortest round-trip form with the invariant culture; non-finite
+            // values (which EventValue rejects anyway) are left to it, and it refuses them.
+            private void Number(double value)
+            {
+                if (Status != Result.Done)
+                {
+                    return;
+                }
+                if (!double.IsFinite(value))
+                {
+                    Status = Result.Unsupported;
+                    return;
+                }
+                if (!value.TryFormat(_buffer[_position..], out var n, default, CultureInfo.InvariantCulture))
+                {
+                    Status = Result.TooSmall;
+                    return;
+                }
+                _position += n;
+            }
         }
     }
 }

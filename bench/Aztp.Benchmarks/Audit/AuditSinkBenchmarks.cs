@@ -19,6 +19,11 @@ public class AuditSinkBenchmarks
     private X509Certificate2 _ca = null!;
     private AuditSigner _signer = null!;
     private JsonlAuditSink _jsonl = null!;
+    private JsonlAuditSink _jsonlMonitored = null!;
+    private SecurityMonitor _monitor = null!;
+    private JsonlAuditSink _jsonlMonitoredLarge = null!;
+    private SecurityMonitor _monitorLarge = null!;
+    private SecurityEvent[] _all = null!;
     private SqliteAuditSink _sqlite = null!;
     private PostgresAuditSink? _postgres;
     private BenchPostgres? _server;
@@ -32,7 +37,15 @@ public class AuditSinkBenchmarks
         _batches = AuditBenchSupport.MakeBatches();
         _dir = AuditBenchSupport.TempDir();
         (_ca, _signer) = AuditBenchSupport.MakeSigner();
+        _all = _batches.SelectMany(b => b).ToArray();
         _jsonl = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = Path.Combine(_dir, "a.jsonl"), Signer = _signer });
+        _jsonlMonitored = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = Path.Combine(_dir, "m.jsonl"), Signer = _signer });
+        _monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false });
+        _monitor.AddHandler(_jsonlMonitored);
+        // Same, with larger batches allowed (still one fsync per batch, acknowledged after it): fewer fsyncs per event.
+        _jsonlMonitoredLarge = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = Path.Combine(_dir, "m8.jsonl"), Signer = _signer, MaxBatchSize = 8192 });
+        _monitorLarge = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false, QueueCapacity = 16384 });
+        _monitorLarge.AddHandler(_jsonlMonitoredLarge);
         _sqlite = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = Path.Combine(_dir, "a.db"), Signer = _signer });
         if (Directory.Exists("/usr/lib/postgresql"))
         {
@@ -50,6 +63,12 @@ public class AuditSinkBenchmarks
 
     private async Task CleanupAsync()
     {
+        Console.WriteLine($"// JSONL via monitor: {_jsonlMonitored.LastSeq} records stored, {_monitor.Statistics}");
+        await _monitor.DisposeAsync();
+        Console.WriteLine($"// JSONL via monitor, MaxBatchSize 8192: {_jsonlMonitoredLarge.LastSeq} records stored, {_monitorLarge.Statistics}");
+        await _monitorLarge.DisposeAsync();
+        await _jsonlMonitoredLarge.DisposeAsync();
+        await _jsonlMonitored.DisposeAsync();
         await _jsonl.DisposeAsync();
         await _sqlite.DisposeAsync();
         if (_postgres is not null)
@@ -63,26 +82,23 @@ public class AuditSinkBenchmarks
     }
 
     private readonly System.Buffers.ArrayBufferWriter<byte> _json = new(1024);
-    private System.Text.Json.Utf8JsonWriter? _jsonWriter;
 
     /// <summary>
     /// Baseline: canonical JSON + SHA-256 chaining of the same events, no store — the floor every sink pays, done the
-    /// way the sinks do it (one reused JSON writer, the chain advanced on raw hash bytes, the payload copied out).
+    /// way the sinks do it (SecurityEventJson.Write into one reused buffer, the payload copied out, the chain advanced
+    /// on raw hash bytes).
     /// </summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "chain only (serialize + SHA-256)")]
     public string ChainOnly()
     {
         Span<byte> state = stackalloc byte[32];
         var hash = AuditChain.GenesisHash;
-        _jsonWriter ??= new System.Text.Json.Utf8JsonWriter(_json, SecurityEventJson.WriterOptions);
         foreach (var batch in _batches)
         {
             foreach (var e in batch)
             {
                 _json.ResetWrittenCount();
-                _jsonWriter.Reset(_json);
-                SecurityEventJson.Write(_jsonWriter, e);
-                _jsonWriter.Flush();
+                SecurityEventJson.Write(_json, e);
                 hash = AuditChain.Advance(state, _json.WrittenSpan.ToArray());
             }
         }
@@ -96,6 +112,30 @@ public class AuditSinkBenchmarks
         {
             await _jsonl.HandleBatchAsync(batch, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// The real path: events emitted into a SecurityMonitor with the JSONL sink registered, timed until every one is
+    /// stored (FlushAsync); the monitor hands the sink batches of their natural size (up to MaxBatchSize, 1,024).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "JSONL via SecurityMonitor (emit to stored)")]
+    public async Task JsonlThroughMonitor()
+    {
+        foreach (var e in _all)
+        {
+            await _monitor.EmitAsync(e);
+        }
+        await _monitor.FlushAsync();
+    }
+
+    [Benchmark(OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "JSONL via SecurityMonitor, MaxBatchSize 8,192")]
+    public async Task JsonlThroughMonitorLargeBatches()
+    {
+        foreach (var e in _all)
+        {
+            await _monitorLarge.EmitAsync(e);
+        }
+        await _monitorLarge.FlushAsync();
     }
 
     [Benchmark(OperationsPerInvoke = AuditBenchSupport.EventsPerOp, Description = "SQLite (WAL, synchronous=FULL)")]

@@ -3,10 +3,35 @@ using System.Security.Cryptography.X509Certificates;
 
 namespace Aztp.Audit.Internal;
 
-/// <summary>Validates checkpoint signers against trust anchors, caching one chain build per signing certificate.</summary>
-internal sealed class CheckpointTrust(X509Certificate2Collection? anchors, IReadOnlyDictionary<string, X509Certificate2Collection>? federated = null)
+/// <summary>
+/// Validates checkpoint signers against trust anchors, caching one chain build per signing certificate, and the parsed
+/// certificate of the last signer (a trail's checkpoints are usually all signed with the same SVID).
+/// </summary>
+internal sealed class CheckpointTrust(X509Certificate2Collection? anchors, IReadOnlyDictionary<string, X509Certificate2Collection>? federated = null) : IDisposable
 {
     private readonly Dictionary<string, string?> _chainErrors = new(StringComparer.Ordinal);
+    private byte[]? _lastLeafDer;
+    private X509Certificate2? _lastLeaf;
+
+    public void Dispose()
+    {
+        _lastLeaf?.Dispose();
+        _lastLeaf = null;
+        _lastLeafDer = null;
+    }
+
+    private X509Certificate2 LoadLeaf(byte[] der)
+    {
+        if (_lastLeaf is not null && der.AsSpan().SequenceEqual(_lastLeafDer))
+        {
+            return _lastLeaf;
+        }
+        var leaf = X509CertificateLoader.LoadCertificate(der);
+        _lastLeaf?.Dispose();
+        _lastLeaf = leaf;
+        _lastLeafDer = der.ToArray();
+        return leaf;
+    }
 
     public bool HasAnchors => anchors is { Count: > 0 } || federated is { Count: > 0 };
 
@@ -32,43 +57,40 @@ internal sealed class CheckpointTrust(X509Certificate2Collection? anchors, IRead
         X509Certificate2 leaf;
         try
         {
-            leaf = X509CertificateLoader.LoadCertificate(checkpoint.Certificates[0]);
+            leaf = LoadLeaf(checkpoint.Certificates[0]);
         }
         catch (CryptographicException ex)
         {
             return (AuditBreakKind.InvalidCheckpoint, $"its signing certificate cannot be read ({ex.Message})");
         }
-        using (leaf)
+        if (!AuditCheckpoint.VerifySignatureSafe(checkpoint.Algorithm, leaf, checkpoint.SigningInput(), checkpoint.Signature))
         {
-            if (!AuditCheckpoint.VerifySignatureSafe(checkpoint.Algorithm, leaf, checkpoint.SigningInput(), checkpoint.Signature))
-            {
-                return (AuditBreakKind.InvalidCheckpoint, "its signature does not verify with its signing certificate");
-            }
-            var spiffeId = SpiffeSan.GetSpiffeId(leaf);
-            if (spiffeId is null)
-            {
-                return (AuditBreakKind.UntrustedCheckpoint, "its signing certificate has no spiffe:// URI SAN (not an SVID)");
-            }
-            if (!string.Equals(spiffeId, checkpoint.SpiffeId, StringComparison.Ordinal))
-            {
-                return (AuditBreakKind.InvalidCheckpoint, $"it names signer {checkpoint.SpiffeId} but is signed by {spiffeId}");
-            }
-            if (!HasAnchors)
-            {
-                return null;
-            }
-            if (checkpoint.Timestamp < leaf.NotBefore.ToUniversalTime() || checkpoint.Timestamp > leaf.NotAfter.ToUniversalTime())
-            {
-                return (AuditBreakKind.UntrustedCheckpoint, $"it was signed at {checkpoint.TimestampText}, outside its certificate's validity");
-            }
-            var key = Convert.ToHexString(SHA256.HashData(checkpoint.Certificates[0])) + "|" + checkpoint.TimestampText[..10];
-            if (!_chainErrors.TryGetValue(key, out var error))
-            {
-                error = BuildChain(leaf, checkpoint);
-                _chainErrors[key] = error;
-            }
-            return error is null ? null : (AuditBreakKind.UntrustedCheckpoint, error);
+            return (AuditBreakKind.InvalidCheckpoint, "its signature does not verify with its signing certificate");
         }
+        var spiffeId = SpiffeSan.GetSpiffeId(leaf);
+        if (spiffeId is null)
+        {
+            return (AuditBreakKind.UntrustedCheckpoint, "its signing certificate has no spiffe:// URI SAN (not an SVID)");
+        }
+        if (!string.Equals(spiffeId, checkpoint.SpiffeId, StringComparison.Ordinal))
+        {
+            return (AuditBreakKind.InvalidCheckpoint, $"it names signer {checkpoint.SpiffeId} but is signed by {spiffeId}");
+        }
+        if (!HasAnchors)
+        {
+            return null;
+        }
+        if (checkpoint.Timestamp < leaf.NotBefore.ToUniversalTime() || checkpoint.Timestamp > leaf.NotAfter.ToUniversalTime())
+        {
+            return (AuditBreakKind.UntrustedCheckpoint, $"it was signed at {checkpoint.TimestampText}, outside its certificate's validity");
+        }
+        var key = Convert.ToHexString(SHA256.HashData(checkpoint.Certificates[0])) + "|" + checkpoint.TimestampText[..10];
+        if (!_chainErrors.TryGetValue(key, out var error))
+        {
+            error = BuildChain(leaf, checkpoint);
+            _chainErrors[key] = error;
+        }
+        return error is null ? null : (AuditBreakKind.UntrustedCheckpoint, error);
     }
 
     private string? BuildChain(X509Certificate2 leaf, AuditCheckpoint checkpoint)

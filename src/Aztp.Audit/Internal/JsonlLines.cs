@@ -35,6 +35,7 @@ internal static class JsonlLines
         await using (source.ConfigureAwait(false))
         {
             var buffer = new byte[1 << 20];
+            var lines = new (int Start, int Length)[4096];
             int filled = 0;
             long lineNumber = 0;
             while (true)
@@ -54,6 +55,7 @@ internal static class JsonlLines
                 }
                 filled += read;
                 var start = 0;
+                var count = 0;
                 while (true)
                 {
                     var nl = buffer.AsSpan(start, filled - start).IndexOf((byte)'\n');
@@ -61,16 +63,63 @@ internal static class JsonlLines
                     {
                         break;
                     }
-                    lineNumber++;
-                    var record = JsonlFormat.ParseLine(buffer.AsSpan(start, nl), lineNumber);
+                    if (count == lines.Length)
+                    {
+                        Array.Resize(ref lines, lines.Length * 2);
+                    }
+                    lines[count++] = (start, nl);
                     start += nl + 1;
-                    yield return record;
                 }
+                var parsed = ParseAll(buffer, lines.AsMemory(0, count), lineNumber);
+                for (var i = 0; i < count; i++)
+                {
+                    if (parsed[i].Error is { } error)
+                    {
+                        // The first malformed line, after every record before it: as if read one by one.
+                        throw error;
+                    }
+                    yield return parsed[i].Record!;
+                }
+                lineNumber += count;
                 if (start > 0)
                 {
                     Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
                     filled -= start;
                 }
+            }
+        }
+    }
+
+    private const int MinLinesPerWorker = 256;
+
+    // Lines are independent: parse a buffer's worth on all cores. Each slot gets its record or its parse error.
+    private static (AuditRecord? Record, AuditStoreException? Error)[] ParseAll(byte[] buffer, ReadOnlyMemory<(int Start, int Length)> lines, long firstLineNumber)
+    {
+        var results = new (AuditRecord?, AuditStoreException?)[lines.Length];
+        var workers = Math.Min(Environment.ProcessorCount, lines.Length / MinLinesPerWorker);
+        if (workers <= 1)
+        {
+            ParseRange(buffer, lines.Span, firstLineNumber, results, 0, lines.Length);
+            return results;
+        }
+        var per = (lines.Length + workers - 1) / workers;
+        Parallel.For(0, workers, w => ParseRange(buffer, lines.Span, firstLineNumber, results, w * per, Math.Min(lines.Length, (w + 1) * per)));
+        return results;
+    }
+
+    private static void ParseRange(byte[] buffer, ReadOnlySpan<(int Start, int Length)> lines, long firstLineNumber,
+        (AuditRecord?, AuditStoreException?)[] results, int from, int to)
+    {
+        for (var i = from; i < to; i++)
+        {
+            try
+            {
+                results[i] = (JsonlFormat.ParseLine(buffer.AsSpan(lines[i].Start, lines[i].Length), firstLineNumber + i + 1), null);
+            }
+            catch (AuditStoreException ex)
+            {
+                results[i] = (null, ex);
+                return;
             }
         }
     }
