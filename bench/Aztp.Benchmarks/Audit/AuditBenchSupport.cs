@@ -30,6 +30,17 @@ public sealed class AuditBenchConfig : BenchmarkDotNet.Configs.ManualConfig
 
 internal static class AuditBenchSupport
 {
+    /// <summary>
+    /// One chain step as every sink takes it before storing: canonical JSON into a reused buffer, the payload copied
+    /// out, the chain advanced on raw hash bytes. The baselines of both the direct and the monitor-path benchmarks.
+    /// </summary>
+    public static string ChainStep(System.Buffers.ArrayBufferWriter<byte> json, Span<byte> state, SecurityEvent e)
+    {
+        json.ResetWrittenCount();
+        SecurityEventJson.Write(json, e);
+        return AuditChain.Advance(state, json.WrittenSpan.ToArray());
+    }
+
     public const int BatchSize = 1024;
     public const int Batches = 10;
     public const int EventsPerOp = BatchSize * Batches;

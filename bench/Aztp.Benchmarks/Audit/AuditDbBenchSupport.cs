@@ -1,21 +1,17 @@
 using System.Buffers;
-using System.Security.Cryptography;
-using System.Text.Json;
 using Aztp.Audit;
 using Aztp.Core;
 
 namespace Aztp.Benchmarks.Audit;
 
 /// <summary>
-/// The baseline of the monitor-path database benchmarks: a batch handler that does what every sink does before storing
-/// (canonical JSON with one reused writer, SHA-256 chaining on raw hash bytes, the payload copied out) and stores nothing.
+/// The baseline of the monitor-path database benchmarks: a batch handler that takes the same chain step as every sink
+/// (<see cref="AuditBenchSupport.ChainStep"/>) and stores nothing.
 /// </summary>
 internal sealed class ChainOnlyHandler : IBatchSecurityEventHandler
 {
     private readonly ArrayBufferWriter<byte> _json = new(1024);
     private readonly byte[] _state = new byte[32];
-    private byte[] _input = new byte[1024];
-    private Utf8JsonWriter? _writer;
 
     public ChainOnlyHandler(int maxBatchSize) => MaxBatchSize = maxBatchSize;
 
@@ -34,26 +30,7 @@ internal sealed class ChainOnlyHandler : IBatchSecurityEventHandler
     {
         foreach (var e in batch)
         {
-            _json.ResetWrittenCount();
-            if (_writer is null)
-            {
-                _writer = new Utf8JsonWriter(_json, SecurityEventJson.WriterOptions);
-            }
-            else
-            {
-                _writer.Reset(_json);
-            }
-            SecurityEventJson.Write(_writer, e);
-            _writer.Flush();
-            var payload = _json.WrittenSpan.ToArray();
-            if (_input.Length < 32 + payload.Length)
-            {
-                _input = new byte[2 * (32 + payload.Length)];
-            }
-            _state.CopyTo(_input, 0);
-            payload.CopyTo(_input, 32);
-            SHA256.HashData(_input.AsSpan(0, 32 + payload.Length), _state);
-            LastHash = Convert.ToHexStringLower(_state);
+            LastHash = AuditBenchSupport.ChainStep(_json, _state, e);
         }
         Handled += batch.Count;
         return ValueTask.CompletedTask;

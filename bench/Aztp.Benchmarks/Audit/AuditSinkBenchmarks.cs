@@ -97,9 +97,7 @@ public class AuditSinkBenchmarks
         {
             foreach (var e in batch)
             {
-                _json.ResetWrittenCount();
-                SecurityEventJson.Write(_json, e);
-                hash = AuditChain.Advance(state, _json.WrittenSpan.ToArray());
+                hash = AuditBenchSupport.ChainStep(_json, state, e);
             }
         }
         return hash;
