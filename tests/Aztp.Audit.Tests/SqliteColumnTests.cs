@@ -39,20 +39,8 @@ public sealed class SqliteColumnTests
         {
             Assert.True(await reader.ReadAsync());
             var e = events[i];
-            var json = SecurityEventJson.Serialize(e);
-            Assert.Equal(i + 1, reader.GetInt64(0));
-            Assert.Equal("event", reader.GetString(1));
-            Assert.Equal(prev, reader.GetString(2));
-            Assert.Equal(AuditChain.ComputeHash(prev, System.Text.Encoding.UTF8.GetBytes(json)), reader.GetString(3));
-            Assert.Equal(e.Id, reader.GetString(4));
+            EventRow.AssertColumns(reader, i + 1, prev, e);
             Assert.Equal(e.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture), reader.GetString(5));
-            Assert.Equal(SecurityEventJson.TypeName(e.Type), reader.GetString(6));
-            Assert.Equal(e.AgentId, reader.GetString(7));
-            Assert.Equal(SecurityEventJson.OutcomeName(e.Outcome), reader.GetString(8));
-            Assert.Equal(SecurityEventJson.SeverityName(e.Severity), reader.GetString(9));
-            Assert.Equal((object?)e.TraceId ?? DBNull.Value, reader.GetValue(10));
-            Assert.Equal((object?)e.Actor?.Id ?? DBNull.Value, reader.GetValue(11));
-            Assert.Equal(json, reader.GetString(12));
             for (var c = 13; c <= 19; c++)
             {
                 Assert.Equal("text", reader.GetString(c));

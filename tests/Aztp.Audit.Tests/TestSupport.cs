@@ -124,3 +124,25 @@ public sealed class PostgresTheoryAttribute : TheoryAttribute
         }
     }
 }
+
+/// <summary>The columns every database store writes for an event row, except <c>ts</c> (typed per database).</summary>
+internal static class EventRow
+{
+    // Columns in the order: seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json.
+    public static void AssertColumns(System.Data.Common.DbDataReader reader, long seq, string prev, SecurityEvent e)
+    {
+        var json = SecurityEventJson.Serialize(e);
+        Assert.Equal(seq, reader.GetInt64(0));
+        Assert.Equal("event", reader.GetString(1));
+        Assert.Equal(prev, reader.GetString(2));
+        Assert.Equal(AuditChain.ComputeHash(prev, System.Text.Encoding.UTF8.GetBytes(json)), reader.GetString(3));
+        Assert.Equal(e.Id, reader.GetString(4));
+        Assert.Equal(SecurityEventJson.TypeName(e.Type), reader.GetString(6));
+        Assert.Equal(e.AgentId, reader.GetString(7));
+        Assert.Equal(SecurityEventJson.OutcomeName(e.Outcome), reader.GetString(8));
+        Assert.Equal(SecurityEventJson.SeverityName(e.Severity), reader.GetString(9));
+        Assert.Equal((object?)e.TraceId ?? DBNull.Value, reader.GetValue(10));
+        Assert.Equal((object?)e.Actor?.Id ?? DBNull.Value, reader.GetValue(11));
+        Assert.Equal(json, reader.GetString(12));
+    }
+}
