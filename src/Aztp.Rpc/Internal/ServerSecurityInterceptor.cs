@@ -146,36 +146,29 @@ internal sealed class ServerSecurityInterceptor(
         try
         {
             // The documented context (docs/rpc.md): trustDomain, method, time, traceId, ip when known, then the
-            // attributes the method exposes. Built as one array, no intermediate list.
+            // attributes the method exposes. Values shared by calls (the caller's trust domain and address, the method)
+            // were converted once per connection or method; only time and trace id are new per call.
             var exposed = policy.Attributes is { } expose && context.Request is { } message ? expose(message) : null;
             var extra = exposed is ICollection<KeyValuePair<string, object?>> known ? known.Count : 0;
-            var fields = new KeyValuePair<string, object?>[(ip is null ? 4 : 5) + extra];
-            var n = 0;
-            fields[n++] = new("trustDomain", caller.TrustDomain);
-            fields[n++] = new("method", context.Method);
-            fields[n++] = new("time", core.TimeProvider.GetUtcNow());
-            fields[n++] = new("traceId", activity.TraceId.ToHexString());
+            var fields = new CedarContextBuilder((ip is null ? 4 : 5) + extra)
+                .Add("trustDomain", caller.TrustDomainValue)
+                .Add("method", ReferenceEquals(policy.FullMethod, context.Method) && policy.MethodValue is { } method
+                    ? method : CedarValue.String(context.Method))
+                .Add("time", core.TimeProvider.GetUtcNow())
+                .Add("traceId", activity.TraceId.ToHexString());
             if (ip is not null)
             {
-                fields[n++] = new("ip", ip);
+                fields.Add("ip", caller.IpValueFor(ip));
             }
-            IEnumerable<KeyValuePair<string, object?>> all = fields;
             if (exposed is not null)
             {
-                if (extra > 0)
+                foreach (var (name, value) in exposed)
                 {
-                    foreach (var attribute in exposed)
-                    {
-                        fields[n++] = attribute;
-                    }
-                }
-                else
-                {
-                    all = [.. fields, .. exposed];
+                    fields.Add(name, value);
                 }
             }
             var resource = CurrentResource();
-            var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid, CedarContext.FromValues(all));
+            var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid, fields.Build());
             var response = await core.Engine.AuthorizeAsync(request, cancellationToken).ConfigureAwait(false);
             if (core.Engine is not PolicyStore)
             {
@@ -221,11 +214,38 @@ internal sealed class ServerSecurityInterceptor(
 
         public EntityUid Principal { get; } = new(AuthorizationRequest.AgentType, id.ToString());
 
+        /// <summary>The trust domain as the context's <c>trustDomain</c> value.</summary>
+        public CedarValue TrustDomainValue { get; } = CedarValue.String(id.TrustDomain.Name);
+
+        /// <summary>The connection's address as the context's <c>ip</c> value, converted once (null if it has none).</summary>
+        private CedarValue? IpValue { get; } = TryConvert(ip);
+
         /// <summary>The connection's address as Kestrel reports it, and as shown in events and given to policy.</summary>
         public IPAddress? RemoteAddress { get; } = remoteAddress;
 
         public IPAddress? Ip { get; } = ip;
 
         public string? IpText { get; } = ipText;
+
+        /// <summary>The context's <c>ip</c> value for this call's address: the connection's, converted once, when it is that.</summary>
+        public CedarValue IpValueFor(IPAddress address) =>
+            IpValue is { } known && ReferenceEquals(address, Ip) ? known : CedarValue.From(address);
+
+        // An address Cedar cannot represent is converted per call instead, inside the decision, which then denies.
+        private static CedarValue? TryConvert(IPAddress? address)
+        {
+            if (address is null)
+            {
+                return null;
+            }
+            try
+            {
+                return CedarValue.From(address);
+            }
+            catch (ArgumentException)
+            {
+                return null;
+            }
+        }
     }
 }
