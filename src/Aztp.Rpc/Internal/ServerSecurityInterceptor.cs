@@ -31,10 +31,12 @@ internal sealed class ServerSecurityInterceptor(
         var monitor = core.Monitor;
         var events = monitor.Events;
         var policy = agent.PolicyFor(context.Method);
-        var (ip, ipText) = Address(context);
+        // One lookup of the connection's verified peer serves both the address and the identity.
+        var known = context.ClientCertificate is { } certificate && _connections.TryGetValue(certificate, out var found) ? found : null;
+        var (ip, ipText) = Address(context, known);
         using var activity = Trace.StartServer(context.GetRequestHeader(Trace.Header));
 
-        var caller = await ResolveCallerAsync(context, ipText, policy.Action).ConfigureAwait(false);
+        var caller = await ResolveCallerAsync(context, known, ipText, policy.Action).ConfigureAwait(false);
         if (caller is null)
         {
             await monitor.EmitAsync(events.RpcFailed(policy.Action, null, (int)StatusCode.Unauthenticated, nameof(StatusCode.Unauthenticated),
@@ -81,15 +83,14 @@ internal sealed class ServerSecurityInterceptor(
             EventActor.Agent(caller, ip)), CancellationToken.None);
 
     /// <summary>The caller's address (IPv4-mapped IPv6 shown as IPv4), its text reused for the connection's calls.</summary>
-    private (IPAddress? Ip, string? Text) Address(ServerCallContext context)
+    private static (IPAddress? Ip, string? Text) Address(ServerCallContext context, Peer? known)
     {
         var address = context.RemoteIpAddress;
         if (address is null)
         {
             return (null, null);
         }
-        if (context.ClientCertificate is { } certificate && _connections.TryGetValue(certificate, out var known)
-            && known.RemoteAddress is { } remembered && remembered.Equals(address))
+        if (known?.RemoteAddress is { } remembered && remembered.Equals(address))
         {
             return (known.Ip, known.IpText);
         }
@@ -97,7 +98,7 @@ internal sealed class ServerSecurityInterceptor(
         return (ip, ip.ToString());
     }
 
-    private async ValueTask<Peer?> ResolveCallerAsync(ServerCallContext context, string? ip, string action)
+    private async ValueTask<Peer?> ResolveCallerAsync(ServerCallContext context, Peer? known, string? ip, string action)
     {
         var certificate = context.ClientCertificate;
         if (certificate is null)
@@ -105,7 +106,8 @@ internal sealed class ServerSecurityInterceptor(
             return null;
         }
 
-        if (!_connections.TryGetValue(certificate, out var peer))
+        var peer = known;
+        if (peer is null)
         {
             // First call on this connection: the handshake already validated the chain; confirm and remember the ID.
             var result = core.X509Validator.Validate(certificate);
