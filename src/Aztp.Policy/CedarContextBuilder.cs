@@ -30,6 +30,18 @@ public sealed class CedarContextBuilder
         return Put(name, new StringValue(value));
     }
 
+    /// <summary>Adds a Long field.</summary>
+    /// <exception cref="ArgumentException">The name is already present.</exception>
+    /// <exception cref="ArgumentNullException">The name is null.</exception>
+    /// <exception cref="InvalidOperationException">The context was already built.</exception>
+    public CedarContextBuilder Add(string name, long value) => Put(name, LongValue.Of(value));
+
+    /// <summary>Adds a Bool field.</summary>
+    /// <exception cref="ArgumentException">The name is already present.</exception>
+    /// <exception cref="ArgumentNullException">The name is null.</exception>
+    /// <exception cref="InvalidOperationException">The context was already built.</exception>
+    public CedarContextBuilder Add(string name, bool value) => Put(name, BoolValue.Of(value));
+
     /// <summary>Adds a <c>datetime()</c> field (milliseconds since the Unix epoch, as <see cref="CedarContext.FromValues"/>).</summary>
     /// <exception cref="ArgumentException">The name is already present.</exception>
     /// <exception cref="ArgumentNullException">The name is null.</exception>

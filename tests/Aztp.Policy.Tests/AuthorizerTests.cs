@@ -124,6 +124,9 @@ public sealed class AuthorizerTests
         {
             string s => new CedarContextBuilder(1).Add(name, s),
             DateTimeOffset t => new CedarContextBuilder(1).Add(name, t),
+            int n => new CedarContextBuilder(1).Add(name, n),
+            long n => new CedarContextBuilder(1).Add(name, n),
+            bool b => new CedarContextBuilder(1).Add(name, b),
             _ => new CedarContextBuilder(1).Add(name, value),
         };
         Assert.Equal(expected, typed.Build().Record);
@@ -154,7 +157,7 @@ public sealed class AuthorizerTests
             .Add("trustDomain", CedarValue.String("company.org"))
             .Add("ip", CedarValue.From(System.Net.IPAddress.Parse("10.1.2.3")))
             .Add("time", time)
-            .Add("amount", (object)42)
+            .Add("amount", 42)
             .Build();
         var set = PolicySet.Parse("""
             permit(principal, action, resource) when {
