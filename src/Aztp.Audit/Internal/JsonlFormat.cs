@@ -34,6 +34,68 @@ internal static class JsonlFormat
         return source.Length;
     }
 
+    /// <summary>
+    /// Splits a line laid out exactly as <see cref="WriteLine"/> writes it — <c>{"seq":N,"prevHash":"H","hash":"H",</c>
+    /// then <c>"event":</c> or <c>"checkpoint":</c>, a compact payload object and <c>}</c> — without parsing more than
+    /// the envelope. False for any other line, which <see cref="ParseLine"/> then decides; when true, <see cref="ParseLine"/>
+    /// would return the same seq, hashes, kind and payload bytes. Both hashes must be 64 lower-case hex digits here.
+    /// </summary>
+    public static bool TryParseWritten(ReadOnlySpan<byte> line, out long seq, out AuditRecordKind kind,
+        out ReadOnlySpan<byte> prevHash, out ReadOnlySpan<byte> hash, out ReadOnlySpan<byte> payload)
+    {
+        seq = 0;
+        kind = AuditRecordKind.Event;
+        prevHash = hash = payload = default;
+        var rest = line;
+        if (!rest.StartsWith("{\"seq\":"u8))
+        {
+            return false;
+        }
+        rest = rest[7..];
+        // 1 to 18 digits, no leading zero: always a JSON number that fits a long.
+        var digits = rest.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        if (digits is < 1 or > 18 || rest[0] == (byte)'0')
+        {
+            return false;
+        }
+        foreach (var d in rest[..digits])
+        {
+            seq = (seq * 10) + (d - '0');
+        }
+        rest = rest[digits..];
+        if (!rest.StartsWith(",\"prevHash\":\""u8) || rest.Length < 13 + 64)
+        {
+            return false;
+        }
+        prevHash = rest.Slice(13, 64);
+        rest = rest[(13 + 64)..];
+        if (!rest.StartsWith("\",\"hash\":\""u8) || rest.Length < 10 + 64)
+        {
+            return false;
+        }
+        hash = rest.Slice(10, 64);
+        rest = rest[(10 + 64)..];
+        if (rest.StartsWith("\",\"event\":"u8))
+        {
+            rest = rest[10..];
+        }
+        else if (rest.StartsWith("\",\"checkpoint\":"u8))
+        {
+            kind = AuditRecordKind.Checkpoint;
+            rest = rest[15..];
+        }
+        else
+        {
+            return false;
+        }
+        if (rest.Length < 3 || rest[^1] != (byte)'}')
+        {
+            return false;
+        }
+        payload = rest[..^1];
+        return CompactJson.IsCompactObject(payload);
+    }
+
     /// <summary>Parses one line (without its newline).</summary>
     /// <exception cref="AuditStoreException">The line is not a well-formed audit record.</exception>
     public static AuditRecord ParseLine(ReadOnlySpan<byte> line, long lineNumber)
