@@ -38,14 +38,16 @@ internal static class JsonlFormat
     /// Splits a line laid out exactly as <see cref="WriteLine"/> writes it — <c>{"seq":N,"prevHash":"H","hash":"H",</c>
     /// then <c>"event":</c> or <c>"checkpoint":</c>, a compact payload object and <c>}</c> — without parsing more than
     /// the envelope. False for any other line, which <see cref="ParseLine"/> then decides; when true, <see cref="ParseLine"/>
-    /// would return the same seq, hashes, kind and payload bytes. Both hashes must be 64 lower-case hex digits here.
+    /// would return the same seq, hashes, kind and payload bytes. Both hashes must be 64 lower-case hex digits here;
+    /// they are returned decoded.
     /// </summary>
     public static bool TryParseWritten(ReadOnlySpan<byte> line, out long seq, out AuditRecordKind kind,
-        out ReadOnlySpan<byte> prevHash, out ReadOnlySpan<byte> hash, out ReadOnlySpan<byte> payload)
+        out Hash256 prevHash, out Hash256 hash, out ReadOnlySpan<byte> payload)
     {
         seq = 0;
         kind = AuditRecordKind.Event;
-        prevHash = hash = payload = default;
+        prevHash = hash = default;
+        payload = default;
         var rest = line;
         if (!rest.StartsWith("{\"seq\":"u8))
         {
@@ -67,13 +69,19 @@ internal static class JsonlFormat
         {
             return false;
         }
-        prevHash = rest.Slice(13, 64);
+        if (!Hash256.TryParse(rest.Slice(13, 64), out prevHash))
+        {
+            return false;
+        }
         rest = rest[(13 + 64)..];
         if (!rest.StartsWith("\",\"hash\":\""u8) || rest.Length < 10 + 64)
         {
             return false;
         }
-        hash = rest.Slice(10, 64);
+        if (!Hash256.TryParse(rest.Slice(10, 64), out hash))
+        {
+            return false;
+        }
         rest = rest[(10 + 64)..];
         if (rest.StartsWith("\",\"event\":"u8))
         {

@@ -2,7 +2,7 @@ namespace Aztp.Audit.Internal;
 
 /// <summary>
 /// Links straight from a JSONL file's bytes: each line's envelope is split without a JSON parse when it is laid out as
-/// the writer writes it (<see cref="JsonlFormat.TryParseWritten"/>), its hashes decoded in place and its payload hashed
+/// the writer writes it (<see cref="JsonlFormat.TryParseWritten"/>), its hashes decoded in place (no hex strings) and its payload hashed
 /// where it lies in the read buffer; nothing is allocated for an event line. Any other line goes through
 /// <see cref="JsonlFormat.ParseLine"/>, exactly as <see cref="JsonlAuditReader"/> would read it.
 /// </summary>
@@ -44,8 +44,7 @@ internal sealed class JsonlLinkSource(string path, CancellationToken cancellatio
             var (start, length) = chunk.Lines[i];
             var line = chunk.Buffer.AsSpan(start, length);
             var lineNumber = chunk.FirstLineNumber + i + 1;
-            if (JsonlFormat.TryParseWritten(line, out var seq, out var kind, out var prevHex, out var hashHex, out var payload)
-                && Hash256.TryParse(prevHex, out var prev) && Hash256.TryParse(hashHex, out var hash))
+            if (JsonlFormat.TryParseWritten(line, out var seq, out var kind, out var prev, out var hash, out var payload))
             {
                 ref var link = ref Links[i];
                 link.Seq = seq;
