@@ -36,10 +36,11 @@ internal static class JsonlFormat
 
     /// <summary>
     /// Splits a line laid out exactly as <see cref="WriteLine"/> writes it — <c>{"seq":N,"prevHash":"H","hash":"H",</c>
-    /// then <c>"event":</c> or <c>"checkpoint":</c>, a compact payload object and <c>}</c> — without parsing more than
-    /// the envelope. False for any other line, which <see cref="ParseLine"/> then decides; when true, <see cref="ParseLine"/>
-    /// would return the same seq, hashes, kind and payload bytes. Both hashes must be 64 lower-case hex digits here;
-    /// they are returned decoded.
+    /// then <c>"event":</c> or <c>"checkpoint":</c>, one payload object and <c>}</c> — without a JSON parse of the
+    /// envelope and without materializing anything: the payload is only checked to be one well-formed object. False
+    /// for any other line, which <see cref="ParseLine"/> then decides; when true, <see cref="ParseLine"/> would return
+    /// the same seq, hashes, kind and payload bytes. Both hashes must be 64 lower-case hex digits here; they are
+    /// returned decoded.
     /// </summary>
     public static bool TryParseWritten(ReadOnlySpan<byte> line, out long seq, out AuditRecordKind kind,
         out Hash256 prevHash, out Hash256 hash, out ReadOnlySpan<byte> payload)
@@ -96,12 +97,36 @@ internal static class JsonlFormat
         {
             return false;
         }
-        if (rest.Length < 3 || rest[^1] != (byte)'}')
+        // The payload starts right at its '{' (ParseLine's payload does not include whitespace before it).
+        if (rest.Length < 3 || rest[0] != (byte)'{' || rest[^1] != (byte)'}')
         {
             return false;
         }
         payload = rest[..^1];
-        return CompactJson.IsCompactObject(payload);
+        return IsOneObject(payload);
+    }
+
+    // The payload's own check, as the line parser makes it inside the envelope (default options), but nested at most
+    // PayloadMaxDepth: an object in the envelope sits one level deeper, so deeper payloads go to ParseLine to decide.
+    private const int PayloadMaxDepth = 32;
+
+    private static bool IsOneObject(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = PayloadMaxDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            reader.Skip();
+            // Nothing after the object, not even whitespace (which would not be part of the payload in ParseLine).
+            return reader.BytesConsumed == payload.Length;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Parses one line (without its newline).</summary>
