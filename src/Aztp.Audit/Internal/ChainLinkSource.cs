@@ -83,6 +83,9 @@ internal abstract class ChainLinkSource : IAsyncDisposable
     /// </summary>
     protected abstract ValueTask<bool> FillAsync();
 
+    /// <summary>Hands out another array as the current block (the previous one is the subclass's again).</summary>
+    protected void SetLinks(ChainLink[] links) => Links = links;
+
     protected void EnsureCapacity(int count)
     {
         if (Links.Length < count)
