@@ -93,6 +93,27 @@ public sealed class LargeTrailVerificationTests
         Assert.Equal(line - 1, result.Records);
     }
 
+    [Theory]
+    [InlineData(2048)]
+    [InlineData(2049)]
+    [InlineData(4097)]
+    public async Task Verify_MalformedRowDeepInTheDatabase_IsEditedAtThatRow_AfterEveryRecordBeforeIt(int row)
+    {
+        // The database path reads the next block while the current one is hashed: a bad row in the block read ahead
+        // must still be reported in its place, after every record before it.
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (SqlStore)await WriteAsync(StoreKind.Sqlite, dir, pki);
+        await store.ExecAsync("UPDATE aztp_audit SET kind = 'bogus' WHERE id = @s", row);
+
+        var result = await AuditVerifier.VerifyAsync(store.Location, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+
+        Assert.Equal(AuditBreakKind.Edited, result.Break!.Kind);
+        Assert.Equal(row, result.Break.Position);
+        Assert.Equal(row - 1, result.Records);
+        Assert.Contains("unknown kind 'bogus'", result.Break.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Verify_LongFileCutInTheMiddleOfTheLastLine_IsTruncated()
     {
