@@ -3,9 +3,9 @@ using Aztp.Audit;
 namespace Aztp.Audit.Tests;
 
 /// <summary>
-/// Verification reads records ahead in blocks of 2,048 and checks their hashes in parallel; tampering at and across
-/// block boundaries and deep in a long trail must be reported exactly as in a short one. 5,000 events with a checkpoint
-/// every 500 events: checkpoints are seq 501·k (501 … 5010).
+/// Verification reads records ahead in blocks (2,048 rows from a database, 1 MiB of lines from a file) and checks their
+/// hashes in parallel; tampering at and across block boundaries and deep in a long trail must be reported exactly as in
+/// a short one. 5,000 events with a checkpoint every 500 events: checkpoints are seq 501·k (501 … 5010).
 /// </summary>
 public sealed class LargeTrailVerificationTests
 {
