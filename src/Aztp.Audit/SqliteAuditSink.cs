@@ -32,8 +32,8 @@ public sealed class SqliteAuditSink : AuditSink
         try
         {
             sink._connection = await SqliteSchema.OpenAsync(options.Path, create: true, cancellationToken).ConfigureAwait(false);
-            await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
-            sink.PrepareInsert();
+            var layout = await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
+            sink._insert = new SqliteInsert(sink._connection, options.Table, layout);
             await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (options.WriteBehind)
             {
@@ -68,8 +68,6 @@ public sealed class SqliteAuditSink : AuditSink
     /// <exception cref="AuditStoreException">A write-behind commit failed; its batch and those queued after it were not stored.</exception>
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
         _writeBehind?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
-
-    private void PrepareInsert() => _insert = new SqliteInsert(_connection!, _options.Table);
 
     private protected override async ValueTask<AuditRecord?> ReadLastRecordAsync(CancellationToken cancellationToken)
     {
