@@ -30,6 +30,12 @@ public sealed class SqliteAuditSinkOptions : AuditSinkOptions
     /// <summary>With <see cref="WriteBehind"/>, batches accepted but not committed before the sink waits. Default 4; 1 to 64.</summary>
     public int MaxPendingBatches { get; set; } = 4;
 
+    // WAL checkpointing in the background (SqliteCheckpointer): a PASSIVE checkpoint every this many committed
+    // records, and a WAL rewind by the writer once a checkpoint finds the WAL at WalRestartBytes. Internal: tests shrink them.
+    internal long BackgroundCheckpointRecords { get; set; } = 4096;
+
+    internal long WalRestartBytes { get; set; } = 32L << 20;
+
     /// <inheritdoc/>
     public override void Validate()
     {

@@ -4,6 +4,8 @@ namespace Aztp.Audit.Internal;
 
 internal static class SqliteSchema
 {
+    public const int BusyTimeoutMs = 5000;
+
     public static string Columns => "seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json";
 
     public static async Task<SqliteConnection> OpenAsync(string path, bool create, CancellationToken cancellationToken)
@@ -22,7 +24,7 @@ internal static class SqliteSchema
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ExecAsync(connection, "PRAGMA busy_timeout=5000;", cancellationToken).ConfigureAwait(false);
+            await ExecAsync(connection, $"PRAGMA busy_timeout={BusyTimeoutMs};", cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch (SqliteException ex)
@@ -62,6 +64,14 @@ internal static class SqliteSchema
             _ when declared.Equals("TEXT", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Text,
             _ => throw new AuditStoreException($"SQLite audit table '{table}' has a ts column of unknown type '{declared}'."),
         };
+    }
+
+    /// <summary>The database's page size in bytes.</summary>
+    public static async Task<long> PageSizeAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size;";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static async Task ExecAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
