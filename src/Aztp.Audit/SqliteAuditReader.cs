@@ -33,10 +33,15 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
             var layout = await SqliteSchema.DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteLayout.Integer;
             return new SqliteAuditReader(connection, path, table, layout);
         }
-        catch (Exception ex) when (ex is SqliteException or AuditStoreException)
+        catch (SqliteException ex)
         {
             await connection.DisposeAsync().ConfigureAwait(false);
-            throw ex as AuditStoreException ?? new AuditStoreException($"Cannot read SQLite audit database '{path}': {ex.Message}", ex);
+            throw new AuditStoreException($"Cannot read SQLite audit database '{path}': {ex.Message}", ex);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 
