@@ -8,8 +8,9 @@ namespace Aztp.Audit;
 /// outcome, severity, trace id and actor, plus the canonical JSON; each batch is one transaction. By default
 /// <see cref="AuditSink.HandleBatchAsync"/> returns once its batch is committed; with
 /// <see cref="SqliteAuditSinkOptions.WriteBehind"/> it returns once the batch is queued to a background writer, which
-/// commits everything queued in one transaction (see <see cref="StoredSeq"/> and <see cref="FlushAsync"/>). WAL
-/// checkpoints run on a background connection, not inside the writer's commits (docs/audit.md, "SQLite checkpoints").
+/// commits everything queued in one transaction (see <see cref="StoredSeq"/> and <see cref="FlushAsync"/>). With
+/// <see cref="SqliteAuditSinkOptions.CheckpointInBackground"/> (opt-in), WAL checkpoints run on a background connection
+/// instead of inside the writer's commits.
 /// </summary>
 public sealed class SqliteAuditSink : AuditSink
 {
@@ -36,9 +37,12 @@ public sealed class SqliteAuditSink : AuditSink
             sink._connection = await SqliteSchema.OpenAsync(options.Path, create: true, cancellationToken).ConfigureAwait(false);
             var layout = await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
             sink._insert = new SqliteInsert(sink._connection, options.Table, layout);
-            var restartFrames = Math.Max(1, options.WalRestartBytes / await SqliteSchema.PageSizeAsync(sink._connection, cancellationToken).ConfigureAwait(false));
-            sink._checkpointer = await SqliteCheckpointer.StartAsync(sink._connection, options.Path, options.BackgroundCheckpointRecords, restartFrames,
-                cancellationToken).ConfigureAwait(false);
+            if (options.CheckpointInBackground)
+            {
+                var restartFrames = Math.Max(1, options.WalRestartBytes / await SqliteSchema.PageSizeAsync(sink._connection, cancellationToken).ConfigureAwait(false));
+                sink._checkpointer = await SqliteCheckpointer.StartAsync(sink._connection, options.Path, options.BackgroundCheckpointRecords, restartFrames,
+                    cancellationToken).ConfigureAwait(false);
+            }
             await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (options.WriteBehind)
             {
@@ -123,7 +127,7 @@ public sealed class SqliteAuditSink : AuditSink
         _checkpointer?.Committed(count);
     }
 
-    /// <summary>The background WAL checkpointer (tests read its counters).</summary>
+    /// <summary>The background WAL checkpointer, when enabled (tests read its counters).</summary>
     internal SqliteCheckpointer? Checkpointer => _checkpointer;
 
     private void Insert(IReadOnlyList<AuditRecord> records)

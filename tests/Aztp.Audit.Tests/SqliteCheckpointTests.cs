@@ -5,20 +5,28 @@ using Microsoft.Data.Sqlite;
 
 namespace Aztp.Audit.Tests;
 
-/// <summary>The SQLite sink checkpoints its WAL in the background: bounded WAL, no stalled writer, clean disposal.</summary>
+/// <summary>The SQLite sink's opt-in background WAL checkpoints: bounded WAL, no stalled writer, clean disposal.</summary>
 public sealed class SqliteCheckpointTests
 {
     private const int Batch = 128;
 
     private static SqliteAuditSinkOptions Options(string path, AuditSigner signer) => new()
     {
-        Path = path, Signer = signer, CheckpointEvery = 500, MaxBatchSize = Batch,
+        Path = path, Signer = signer, CheckpointEvery = 500, MaxBatchSize = Batch, CheckpointInBackground = true,
         // Tiny bounds so a few thousand events cross them many times: a PASSIVE checkpoint every 256 records, a WAL
         // rewind once a checkpoint finds 1 MiB (64 frames of 16 KiB) in the WAL.
         BackgroundCheckpointRecords = 256, WalRestartBytes = 1L << 20,
     };
 
     private static long WalBytes(string path) => File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0;
+
+    [Fact]
+    public async Task BackgroundCheckpoint_IsOptIn()
+    {
+        using var dir = new TempDir();
+        await using var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = dir.File("default.db") });
+        Assert.Null(sink.Checkpointer);
+    }
 
     [Fact]
     public async Task BackgroundCheckpoint_KeepsTheWalBounded_AndEveryEventIsStoredAndVerifies()
