@@ -10,11 +10,13 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
 {
     private readonly SqliteConnection _connection;
     private readonly string _table;
+    private readonly SqliteLayout _layout;
 
-    private SqliteAuditReader(SqliteConnection connection, string path, string table)
+    private SqliteAuditReader(SqliteConnection connection, string path, string table, SqliteLayout layout)
     {
         _connection = connection;
         _table = table;
+        _layout = layout;
         Description = "sqlite:" + path;
     }
 
@@ -25,7 +27,22 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
         ArgumentException.ThrowIfNullOrEmpty(path);
         AuditRow.ValidateTableName(table);
         var connection = await SqliteSchema.OpenAsync(path, create: false, cancellationToken).ConfigureAwait(false);
-        return new SqliteAuditReader(connection, path, table);
+        try
+        {
+            // Without the table the layout does not matter: every read reports the missing table.
+            var layout = await SqliteSchema.DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteLayout.Integer;
+            return new SqliteAuditReader(connection, path, table, layout);
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new AuditStoreException($"Cannot read SQLite audit database '{path}': {ex.Message}", ex);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
     }
 
     /// <inheritdoc/>
@@ -58,12 +75,17 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
 
     /// <inheritdoc/>
     public IAsyncEnumerable<AuditEntry> QueryAsync(AuditQuery query, CancellationToken cancellationToken = default) =>
-        SqlAuditOps.QueryAsync(_connection, _table, query, static t => t.UtcDateTime.ToString(AuditRow.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        _layout == SqliteLayout.Integer
+            ? SqlAuditOps.QueryAsync(_connection, _table, query, static t => SqliteCodes.Timestamp(t), static t => SqliteCodes.Type(t),
+                static o => SqliteCodes.Outcome(o), cancellationToken)
+            : SqlAuditOps.QueryAsync(_connection, _table, query, static t => TextTimestamp(t), cancellationToken);
 
     /// <inheritdoc/>
     public Task<AuditPruneResult> PruneAsync(DateTimeOffset olderThan, CancellationToken cancellationToken = default) =>
-        SqlAuditOps.PruneAsync(_connection, _table, olderThan.UtcDateTime.ToString(AuditRow.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
+        SqlAuditOps.PruneAsync(_connection, _table, _layout == SqliteLayout.Integer ? SqliteCodes.Timestamp(olderThan) : TextTimestamp(olderThan), cancellationToken);
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    private static string TextTimestamp(DateTimeOffset t) => t.UtcDateTime.ToString(AuditRow.TimestampFormat, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -8,13 +8,16 @@ namespace Aztp.Audit;
 /// outcome, severity, trace id and actor, plus the canonical JSON; each batch is one transaction. By default
 /// <see cref="AuditSink.HandleBatchAsync"/> returns once its batch is committed; with
 /// <see cref="SqliteAuditSinkOptions.WriteBehind"/> it returns once the batch is queued to a background writer, which
-/// commits everything queued in one transaction (see <see cref="StoredSeq"/> and <see cref="FlushAsync"/>).
+/// commits everything queued in one transaction (see <see cref="StoredSeq"/> and <see cref="FlushAsync"/>). With
+/// <see cref="SqliteAuditSinkOptions.CheckpointInBackground"/> (opt-in), WAL checkpoints run on a background connection
+/// instead of inside the writer's commits.
 /// </summary>
 public sealed class SqliteAuditSink : AuditSink
 {
     private readonly SqliteAuditSinkOptions _options;
     private SqliteConnection? _connection;
     private SqliteInsert? _insert;
+    private SqliteCheckpointer? _checkpointer;
     private SqliteWriteBehind? _writeBehind;
 
     private SqliteAuditSink(SqliteAuditSinkOptions options)
@@ -32,8 +35,14 @@ public sealed class SqliteAuditSink : AuditSink
         try
         {
             sink._connection = await SqliteSchema.OpenAsync(options.Path, create: true, cancellationToken).ConfigureAwait(false);
-            await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
-            sink.PrepareInsert();
+            var layout = await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
+            sink._insert = new SqliteInsert(sink._connection, options.Table, layout);
+            if (options.CheckpointInBackground)
+            {
+                var restartFrames = Math.Max(1, options.WalRestartBytes / await SqliteSchema.PageSizeAsync(sink._connection, cancellationToken).ConfigureAwait(false));
+                sink._checkpointer = await SqliteCheckpointer.StartAsync(sink._connection, options.Path, options.BackgroundCheckpointRecords, restartFrames,
+                    cancellationToken).ConfigureAwait(false);
+            }
             await sink.InitializeAsync(cancellationToken).ConfigureAwait(false);
             if (options.WriteBehind)
             {
@@ -69,8 +78,6 @@ public sealed class SqliteAuditSink : AuditSink
     public Task FlushAsync(CancellationToken cancellationToken = default) =>
         _writeBehind?.FlushAsync(cancellationToken) ?? Task.CompletedTask;
 
-    private void PrepareInsert() => _insert = new SqliteInsert(_connection!, _options.Table);
-
     private protected override async ValueTask<AuditRecord?> ReadLastRecordAsync(CancellationToken cancellationToken)
     {
         if (_writeBehind is { } writeBehind)
@@ -93,22 +100,35 @@ public sealed class SqliteAuditSink : AuditSink
         }
         // Synchronous by nature (Microsoft.Data.Sqlite's async methods only wrap these calls). One transaction per
         // batch: all records or none become durable.
-        using var transaction = _connection!.BeginTransaction();
-        Insert(records);
-        transaction.Commit();
+        _checkpointer?.BeforeWrite();
+        using (var transaction = _connection!.BeginTransaction())
+        {
+            Insert(records);
+            transaction.Commit();
+        }
+        _checkpointer?.Committed(records.Count);
         return ValueTask.CompletedTask;
     }
 
     // The write-behind commit: every queued batch in one transaction (all or none).
     private void CommitBatches(List<IReadOnlyList<AuditRecord>> batches)
     {
-        using var transaction = _connection!.BeginTransaction();
-        foreach (var records in batches)
+        _checkpointer?.BeforeWrite();
+        var count = 0;
+        using (var transaction = _connection!.BeginTransaction())
         {
-            Insert(records);
+            foreach (var records in batches)
+            {
+                Insert(records);
+                count += records.Count;
+            }
+            transaction.Commit();
         }
-        transaction.Commit();
+        _checkpointer?.Committed(count);
     }
+
+    /// <summary>The background WAL checkpointer, when enabled (tests read its counters).</summary>
+    internal SqliteCheckpointer? Checkpointer => _checkpointer;
 
     private void Insert(IReadOnlyList<AuditRecord> records)
     {
@@ -125,6 +145,11 @@ public sealed class SqliteAuditSink : AuditSink
         {
             await _writeBehind.CompleteAsync().ConfigureAwait(false);
             _writeBehind = null;
+        }
+        if (_checkpointer is not null)
+        {
+            await _checkpointer.DisposeAsync().ConfigureAwait(false);
+            _checkpointer = null;
         }
         _insert?.Dispose();
         _insert = null;

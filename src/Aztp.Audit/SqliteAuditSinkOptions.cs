@@ -30,6 +30,23 @@ public sealed class SqliteAuditSinkOptions : AuditSinkOptions
     /// <summary>With <see cref="WriteBehind"/>, batches accepted but not committed before the sink waits. Default 4; 1 to 64.</summary>
     public int MaxPendingBatches { get; set; } = 4;
 
+    /// <summary>
+    /// Opt-in: WAL checkpoints on a background connection instead of inside the writer's commits. Default
+    /// <see langword="false"/> (SQLite's automatic checkpoint, run by the commit that crosses 1,000 WAL pages). When
+    /// <see langword="true"/>, every 4,096 committed records wake a background PASSIVE checkpoint, and once one finds
+    /// 16 MiB or more in the WAL the writer rewinds it (a non-waiting RESTART checkpoint) before its next transaction.
+    /// Durability is the same either way (a batch is durable once its WAL commit is synced). It takes the checkpoint's
+    /// copy and database sync off the committing thread but costs more CPU in total (docs/audit.md, "SQLite
+    /// checkpoints"): worth it only when a core is otherwise idle.
+    /// </summary>
+    public bool CheckpointInBackground { get; set; }
+
+    // With CheckpointInBackground: a PASSIVE checkpoint every this many committed records, and a WAL rewind by the
+    // writer once a checkpoint finds the WAL at WalRestartBytes. Internal: tests shrink them.
+    internal long BackgroundCheckpointRecords { get; set; } = 4096;
+
+    internal long WalRestartBytes { get; set; } = 16L << 20;
+
     /// <inheritdoc/>
     public override void Validate()
     {

@@ -31,6 +31,17 @@ public sealed class ChainVerificationTests
         await Scenarios.AssertVerifyAsync(store, pki, tamper, kind, seq);
     }
 
+    [Theory]
+    [MemberData(nameof(Tampering))]
+    public async Task Verify_SqliteTextLayout_DetectsEachKindOfTampering(string tamper, AuditBreakKind? kind, long seq)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        using var store = TestStore.Create(StoreKind.SqliteTextLayout, dir);
+        await Scenarios.WriteAsync(store, pki);
+        await Scenarios.AssertVerifyAsync(store, pki, tamper, kind, seq);
+    }
+
     [Fact]
     public async Task Verify_Jsonl_ForgedRecordBeforeTheGenuineOne_IsInserted()
     {

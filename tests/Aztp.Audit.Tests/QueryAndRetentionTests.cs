@@ -123,12 +123,26 @@ public sealed class QueryAndRetentionTests
         await AssertQueryAsync(reader, name);
     }
 
-    [Fact]
-    public async Task Retention_Sqlite_DeletesUpToACheckpoint_AndTheRestStillVerifies()
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public async Task Query_SqliteTextLayout_MatchesTheFilterSemantics(string name)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
-        using var store = TestStore.Create(StoreKind.Sqlite, dir);
+        using var store = TestStore.Create(StoreKind.SqliteTextLayout, dir);
+        await WriteAgedAsync(store, pki);
+        await using var reader = await AuditStore.OpenReaderAsync(store.Location);
+        await AssertQueryAsync(reader, name);
+    }
+
+    [Theory]
+    [InlineData(StoreKind.Sqlite)]
+    [InlineData(StoreKind.SqliteTextLayout)]
+    public async Task Retention_Sqlite_DeletesUpToACheckpoint_AndTheRestStillVerifies(StoreKind kind)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        using var store = TestStore.Create(kind, dir);
         await WriteAgedAsync(store, pki);
         await using var reader = await AuditStore.OpenReaderAsync(store.Location);
         await AssertRetentionAsync(reader, pki);

@@ -5,7 +5,7 @@ namespace Aztp.Audit.Tests;
 
 public sealed class SinkTests
 {
-    public static TheoryData<StoreKind> LocalStores => new() { StoreKind.Jsonl, StoreKind.Sqlite };
+    public static TheoryData<StoreKind> LocalStores => new() { StoreKind.Jsonl, StoreKind.Sqlite, StoreKind.SqliteTextLayout };
 
     [Theory]
     [MemberData(nameof(LocalStores))]

@@ -7,54 +7,102 @@ namespace Aztp.Audit.Tests;
 /// <summary>The SQLite sink binds its row natively from spans: every column must hold exactly what the schema says.</summary>
 public sealed class SqliteColumnTests
 {
+    private const string Select = """
+        SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json,
+               typeof(kind), typeof(prev_hash), typeof(hash), typeof(ts), typeof(json), typeof(event_id), typeof(type),
+               typeof(outcome), typeof(severity)
+        FROM aztp_audit ORDER BY id
+        """;
+
+    private static List<SecurityEvent> Events()
+    {
+        var f = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        return
+        [
+            f.PolicyEvaluated(false, "spiffe://company.org/hr", "calculate-tax", "Zugriff verweigert — ü/ß/日本/😀 \"quoted\"", ["hr-tax"]),
+            f.RpcRequestReceived("calculate-tax", "spiffe://company.org/hr", "10.0.0.7"),
+            f.IdentityFailed("expired", "spiffe://company.org/hr", "10.0.0.7"),
+        ];
+    }
+
+    private static async Task WriteAsync(string path, TestPki pki, List<SecurityEvent> events)
+    {
+        using var signer = pki.Signer();
+        await using var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, AgentId = "finance", Signer = signer });
+        await sink.HandleBatchAsync(events, CancellationToken.None);
+    }
+
     [Fact]
-    public async Task SqliteSink_StoresTextColumnsExactly_IncludingNonAsciiPayloads()
+    public async Task SqliteSink_NewStore_UsesIntegerTimestampAndCodes_AndStoresTextColumnsExactly()
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
         var path = dir.File("cols.db");
-        var f = new SecurityEventFactory("finance", "spiffe://company.org/finance");
-        var events = new List<SecurityEvent>
-        {
-            f.PolicyEvaluated(false, "spiffe://company.org/hr", "calculate-tax", "Zugriff verweigert — ü/ß/日本/😀 \"quoted\"", ["hr-tax"]),
-            f.RpcRequestReceived("calculate-tax", "spiffe://company.org/hr", "10.0.0.7"),
-        };
-        using (var signer = pki.Signer())
-        {
-            await using var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, AgentId = "finance", Signer = signer });
-            await sink.HandleBatchAsync(events, CancellationToken.None);
-        }
+        var events = Events();
+        await WriteAsync(path, pki, events);
 
         await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json,
-                   typeof(kind), typeof(prev_hash), typeof(hash), typeof(ts), typeof(json), typeof(event_id), typeof(type)
-            FROM aztp_audit ORDER BY id
-            """;
+        command.CommandText = Select;
         await using var reader = await command.ExecuteReaderAsync();
         var prev = AuditChain.GenesisHash;
         for (var i = 0; i < events.Count; i++)
         {
             Assert.True(await reader.ReadAsync());
             var e = events[i];
-            EventRow.AssertColumns(reader, i + 1, prev, e);
-            Assert.Equal(e.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture), reader.GetString(5));
-            for (var c = 13; c <= 19; c++)
-            {
-                Assert.Equal("text", reader.GetString(c));
-            }
+            EventRow.AssertColumns(reader, i + 1, prev, e, codes: true);
+            // ts: Unix milliseconds of the event time, the same instant the JSON's ".fff" timestamp names.
+            Assert.Equal(e.Timestamp.ToUnixTimeMilliseconds(), reader.GetInt64(5));
+            Assert.Equal(["text", "text", "text", "integer", "text", "text", "integer", "integer", "integer"],
+                Enumerable.Range(13, 9).Select(reader.GetString).ToArray());
             prev = reader.GetString(3);
         }
         Assert.True(await reader.ReadAsync());
+        var checkpoint = AuditCheckpoint.Parse(System.Text.Encoding.UTF8.GetBytes(reader.GetString(12)));
         Assert.Equal("checkpoint", reader.GetString(1));
         Assert.Equal(prev, reader.GetString(2));
         Assert.True(reader.IsDBNull(4));
-        Assert.True(reader.IsDBNull(6));
+        Assert.Equal(checkpoint.Timestamp.ToUnixTimeMilliseconds(), reader.GetInt64(5));
+        Assert.True(reader.IsDBNull(6) && reader.IsDBNull(8) && reader.IsDBNull(9) && reader.IsDBNull(10));
         Assert.Equal("finance", reader.GetString(7));
         Assert.Equal("spiffe://company.org/finance", reader.GetString(11));
         Assert.Equal("text", reader.GetString(17));
         Assert.False(await reader.ReadAsync());
+    }
+
+    [Fact]
+    public async Task SqliteSink_StoreInTheTextLayout_KeepsWritingItsOwnLayout()
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var path = dir.File("old.db");
+        var store = new SqliteStore(path);
+        await store.ExecAsync(SqliteStore.TextLayoutDdl, 0);
+        var events = Events();
+        await WriteAsync(path, pki, events[..2]);
+        await WriteAsync(path, pki, events[2..]);
+
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = Select + " LIMIT 4";
+        await using var reader = await command.ExecuteReaderAsync();
+        var prev = AuditChain.GenesisHash;
+        var seq = 0L;
+        foreach (var e in events)
+        {
+            Assert.True(await reader.ReadAsync());
+            if (reader.GetString(1) == "checkpoint")
+            {
+                seq++;
+                prev = reader.GetString(3);
+                Assert.True(await reader.ReadAsync());
+            }
+            EventRow.AssertColumns(reader, ++seq, prev, e);
+            Assert.Equal(e.Timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture), reader.GetString(5));
+            Assert.All(Enumerable.Range(13, 9).Select(reader.GetString), t => Assert.Equal("text", t));
+            prev = reader.GetString(3);
+        }
     }
 }

@@ -10,6 +10,9 @@ public enum StoreKind
     Jsonl,
     Sqlite,
     Postgres,
+
+    /// <summary>SQLite with the table pre-created in the layout of earlier versions (text ts, type, outcome, severity).</summary>
+    SqliteTextLayout,
 }
 
 /// <summary>A store under test, with the tampering an attacker with write access could do.</summary>
@@ -38,6 +41,7 @@ internal abstract class TestStore : IDisposable
     {
         StoreKind.Jsonl => new JsonlStore(dir.File("audit.jsonl")),
         StoreKind.Sqlite => new SqliteStore(dir.File("audit.db")),
+        StoreKind.SqliteTextLayout => new SqliteStore(dir.File("audit.db"), textLayout: true),
         StoreKind.Postgres => new PostgresStore(postgres!, PostgresServer.NewTable(), dir.File("spill.jsonl")),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
@@ -139,12 +143,46 @@ internal abstract class SqlStore : TestStore
     }
 }
 
-internal sealed class SqliteStore(string path) : SqlStore
+internal sealed class SqliteStore(string path, bool textLayout = false) : SqlStore
 {
+    /// <summary>
+    /// The table exactly as versions before the integer layout created it (text ts, type, outcome and severity), so
+    /// the sink, readers, query, prune and verify are exercised on a store made by that code.
+    /// </summary>
+    public const string TextLayoutDdl = """
+        PRAGMA page_size=16384; PRAGMA journal_mode=WAL;
+        CREATE TABLE IF NOT EXISTS aztp_audit (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          seq INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL,
+          event_id TEXT,
+          ts TEXT NOT NULL,
+          type TEXT,
+          agent TEXT,
+          outcome TEXT,
+          severity TEXT,
+          trace_id TEXT,
+          actor TEXT,
+          json TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS aztp_audit_seq ON aztp_audit(seq);
+        CREATE INDEX IF NOT EXISTS aztp_audit_ts ON aztp_audit(ts);
+        CREATE INDEX IF NOT EXISTS aztp_audit_type ON aztp_audit(type, outcome);
+        CREATE INDEX IF NOT EXISTS aztp_audit_agent ON aztp_audit(agent);
+        CREATE INDEX IF NOT EXISTS aztp_audit_severity ON aztp_audit(severity);
+        CREATE INDEX IF NOT EXISTS aztp_audit_trace ON aztp_audit(trace_id) WHERE trace_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS aztp_audit_actor ON aztp_audit(actor);
+        """;
+
     public override string Location => "sqlite:" + path;
 
     public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
     {
+        if (textLayout)
+        {
+            await ExecAsync(TextLayoutDdl, 0);
+        }
         var options = new SqliteAuditSinkOptions { Path = path };
         configure(options);
         return await SqliteAuditSink.OpenAsync(options);

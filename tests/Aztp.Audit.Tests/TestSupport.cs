@@ -129,7 +129,8 @@ public sealed class PostgresTheoryAttribute : TheoryAttribute
 internal static class EventRow
 {
     // Columns in the order: seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json.
-    public static void AssertColumns(System.Data.Common.DbDataReader reader, long seq, string prev, SecurityEvent e)
+    // With codes (SQLite's integer layout), type, outcome and severity hold the codes of docs/audit.md instead of names.
+    public static void AssertColumns(System.Data.Common.DbDataReader reader, long seq, string prev, SecurityEvent e, bool codes = false)
     {
         var json = SecurityEventJson.Serialize(e);
         Assert.Equal(seq, reader.GetInt64(0));
@@ -137,10 +138,19 @@ internal static class EventRow
         Assert.Equal(prev, reader.GetString(2));
         Assert.Equal(AuditChain.ComputeHash(prev, System.Text.Encoding.UTF8.GetBytes(json)), reader.GetString(3));
         Assert.Equal(e.Id, reader.GetString(4));
-        Assert.Equal(SecurityEventJson.TypeName(e.Type), reader.GetString(6));
         Assert.Equal(e.AgentId, reader.GetString(7));
-        Assert.Equal(SecurityEventJson.OutcomeName(e.Outcome), reader.GetString(8));
-        Assert.Equal(SecurityEventJson.SeverityName(e.Severity), reader.GetString(9));
+        if (codes)
+        {
+            Assert.Equal(Array.IndexOf(["identity", "policy", "rpc", "monitoring", "system"], SecurityEventJson.TypeName(e.Type)) + 1, reader.GetInt64(6));
+            Assert.Equal(Array.IndexOf(["success", "failure", "denied", "error"], SecurityEventJson.OutcomeName(e.Outcome)) + 1, reader.GetInt64(8));
+            Assert.Equal(Array.IndexOf(["info", "warning", "error", "critical"], SecurityEventJson.SeverityName(e.Severity)) + 1, reader.GetInt64(9));
+        }
+        else
+        {
+            Assert.Equal(SecurityEventJson.TypeName(e.Type), reader.GetString(6));
+            Assert.Equal(SecurityEventJson.OutcomeName(e.Outcome), reader.GetString(8));
+            Assert.Equal(SecurityEventJson.SeverityName(e.Severity), reader.GetString(9));
+        }
         Assert.Equal((object?)e.TraceId ?? DBNull.Value, reader.GetValue(10));
         Assert.Equal((object?)e.Actor?.Id ?? DBNull.Value, reader.GetValue(11));
         Assert.Equal(json, reader.GetString(12));

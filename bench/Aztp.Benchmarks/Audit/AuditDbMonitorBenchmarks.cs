@@ -28,6 +28,8 @@ public class AuditDbMonitorBenchmarks
     private SecurityMonitor _chainMonitor = null!;
     private SqliteAuditSink _sqlite = null!;
     private SecurityMonitor _sqliteMonitor = null!;
+    private SqliteAuditSink _sqliteBackground = null!;
+    private SecurityMonitor _sqliteBackgroundMonitor = null!;
     private SqliteAuditSink _sqliteBehind = null!;
     private SecurityMonitor _sqliteBehindMonitor = null!;
     private PostgresAuditSink? _postgres;
@@ -47,6 +49,11 @@ public class AuditDbMonitorBenchmarks
         _chainMonitor = MonitorPath.Create(_chain);
         _sqlite = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = Path.Combine(_dir, "a.db"), Signer = _signer, MaxBatchSize = MonitorBatch });
         _sqliteMonitor = MonitorPath.Create(_sqlite);
+        _sqliteBackground = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions
+        {
+            Path = Path.Combine(_dir, "ck.db"), Signer = _signer, MaxBatchSize = MonitorBatch, CheckpointInBackground = true,
+        });
+        _sqliteBackgroundMonitor = MonitorPath.Create(_sqliteBackground);
         _sqliteBehind = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions
         {
             Path = Path.Combine(_dir, "b.db"), Signer = _signer, MaxBatchSize = MonitorBatch, WriteBehind = true,
@@ -72,6 +79,8 @@ public class AuditDbMonitorBenchmarks
         await _chainMonitor.DisposeAsync();
         await _sqliteMonitor.DisposeAsync();
         await _sqlite.DisposeAsync();
+        await _sqliteBackgroundMonitor.DisposeAsync();
+        await _sqliteBackground.DisposeAsync();
         await _sqliteBehindMonitor.DisposeAsync();
         await _sqliteBehind.DisposeAsync();
         if (_postgresMonitor is not null)
@@ -90,6 +99,9 @@ public class AuditDbMonitorBenchmarks
 
     [Benchmark(OperationsPerInvoke = EventsPerOp, Description = "monitor → SQLite (default: committed per batch, FULL)")]
     public Task MonitorSqlite() => MonitorPath.EmitAllAsync(_sqliteMonitor, _batches, Rounds);
+
+    [Benchmark(OperationsPerInvoke = EventsPerOp, Description = "monitor → SQLite (committed per batch, FULL), opt-in background checkpoints")]
+    public Task MonitorSqliteBackgroundCheckpoint() => MonitorPath.EmitAllAsync(_sqliteBackgroundMonitor, _batches, Rounds);
 
     [Benchmark(OperationsPerInvoke = EventsPerOp, Description = "monitor → SQLite (opt-in write-behind, FULL), until committed")]
     public async Task MonitorSqliteWriteBehind()

@@ -5,10 +5,12 @@ namespace Aztp.Audit.Internal;
 /// types differ by dialect. The trace index is partial (<c>WHERE trace_id IS NOT NULL</c>): most events carry no trace
 /// id and a lookup is always by a given id, so the NULL rows are never searched and need no index entry (both databases
 /// use the partial index for <c>trace_id = ?</c>). Stores created before that keep their full index (same name).
+/// <c>codeType</c> is the type of <c>type</c>, <c>outcome</c> and <c>severity</c>: <c>TEXT</c> (names) in
+/// PostgreSQL and older SQLite tables, <c>INTEGER</c> (codes) in new SQLite tables (<see cref="SqliteLayout"/>).
 /// </summary>
 internal static class AuditTableSql
 {
-    public static string Create(string table, string idColumn, string integerType, string timestampType) => $"""
+    public static string Create(string table, string idColumn, string integerType, string timestampType, string codeType = "TEXT") => $"""
             CREATE TABLE IF NOT EXISTS {table} (
               id {idColumn},
               seq {integerType} NOT NULL,
@@ -17,10 +19,10 @@ internal static class AuditTableSql
               hash TEXT NOT NULL,
               event_id TEXT,
               ts {timestampType} NOT NULL,
-              type TEXT,
+              type {codeType},
               agent TEXT,
-              outcome TEXT,
-              severity TEXT,
+              outcome {codeType},
+              severity {codeType},
               trace_id TEXT,
               actor TEXT,
               json TEXT NOT NULL);

@@ -2,10 +2,14 @@ using Aztp.Core;
 
 namespace Aztp.Audit.Internal;
 
-/// <summary>Builds the SELECT for an <see cref="AuditQuery"/> over the shared schema (SQLite and PostgreSQL).</summary>
+/// <summary>
+/// Builds the SELECT for an <see cref="AuditQuery"/> over the shared schema (SQLite and PostgreSQL). The caller says how
+/// a timestamp is bound and, for SQLite's integer layout, how type and outcome are (default: their JSON names).
+/// </summary>
 internal static class QuerySql
 {
-    public static (string Sql, List<KeyValuePair<string, object>> Parameters) Build(string table, AuditQuery query, Func<DateTimeOffset, object> timestamp)
+    public static (string Sql, List<KeyValuePair<string, object>> Parameters) Build(string table, AuditQuery query, Func<DateTimeOffset, object> timestamp,
+        Func<SecurityEventType, object>? typeValue = null, Func<EventOutcome, object>? outcomeValue = null)
     {
         if (query.Last is <= 0)
         {
@@ -16,12 +20,12 @@ internal static class QuerySql
         if (query.Type is { } type)
         {
             where.Add("type = @type");
-            parameters.Add(new("type", SecurityEventJson.TypeName(type)));
+            parameters.Add(new("type", typeValue is null ? SecurityEventJson.TypeName(type) : typeValue(type)));
         }
         if (query.Outcome is { } outcome)
         {
             where.Add("outcome = @outcome");
-            parameters.Add(new("outcome", SecurityEventJson.OutcomeName(outcome)));
+            parameters.Add(new("outcome", outcomeValue is null ? SecurityEventJson.OutcomeName(outcome) : outcomeValue(outcome)));
         }
         if (query.Since is { } since)
         {

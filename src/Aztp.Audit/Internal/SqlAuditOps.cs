@@ -6,15 +6,21 @@ namespace Aztp.Audit.Internal;
 
 /// <summary>
 /// Query and retention over an audit table through plain ADO.NET, shared by the SQLite and PostgreSQL readers (the
-/// schema is the same; only how a timestamp is bound differs, and the caller passes that).
+/// schema is the same; only how a timestamp — and in SQLite's integer layout, type and outcome — is bound differs, and
+/// the caller passes that).
 /// </summary>
 internal static class SqlAuditOps
 {
+    public static IAsyncEnumerable<AuditEntry> QueryAsync(DbConnection connection, string table, AuditQuery query,
+        Func<DateTimeOffset, object> timestamp, CancellationToken ct) =>
+        QueryAsync(connection, table, query, timestamp, typeValue: null, outcomeValue: null, ct);
+
     public static async IAsyncEnumerable<AuditEntry> QueryAsync(DbConnection connection, string table, AuditQuery query,
-        Func<DateTimeOffset, object> timestamp, [EnumeratorCancellation] CancellationToken ct)
+        Func<DateTimeOffset, object> timestamp, Func<SecurityEventType, object>? typeValue, Func<EventOutcome, object>? outcomeValue,
+        [EnumeratorCancellation] CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var (sql, parameters) = QuerySql.Build(table, query, timestamp);
+        var (sql, parameters) = QuerySql.Build(table, query, timestamp, typeValue, outcomeValue);
         var command = connection.CreateCommand();
         await using (command.ConfigureAwait(false))
         {

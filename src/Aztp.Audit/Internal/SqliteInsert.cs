@@ -9,17 +9,20 @@ namespace Aztp.Audit.Internal;
 /// <summary>
 /// The sink's INSERT as one prepared native statement, bound positionally from spans: no per-row parameter lookup,
 /// boxing or string transcoding (the payload's UTF-8 bytes are bound as they are, so the stored text is the same).
-/// Runs inside the connection's transaction (same database handle).
+/// Runs inside the connection's transaction (same database handle). <c>ts</c>, <c>type</c>, <c>outcome</c> and
+/// <c>severity</c> are bound as the table's <see cref="SqliteLayout"/> stores them.
 /// </summary>
 internal sealed class SqliteInsert : IDisposable
 {
     private const int SqliteDone = 101;
     private const int StackTextLimit = 256;
     private readonly sqlite3 _db;
+    private readonly bool _integer;
     private sqlite3_stmt? _statement;
 
-    public SqliteInsert(SqliteConnection connection, string table)
+    public SqliteInsert(SqliteConnection connection, string table, SqliteLayout layout)
     {
+        _integer = layout == SqliteLayout.Integer;
         _db = connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
         var sql = $"INSERT INTO {table} ({SqliteSchema.Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
         var rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
@@ -47,10 +50,19 @@ internal sealed class SqliteInsert : IDisposable
                 var e = record.SourceEvent ?? record.ReadEvent();
                 timestamp = e.Timestamp;
                 BindText(s, 5, e.Id);
-                BindText(s, 7, SecurityEventJson.TypeName(e.Type));
                 BindText(s, 8, e.AgentId);
-                BindText(s, 9, SecurityEventJson.OutcomeName(e.Outcome));
-                BindText(s, 10, SecurityEventJson.SeverityName(e.Severity));
+                if (_integer)
+                {
+                    Check(raw.sqlite3_bind_int64(s, 7, SqliteCodes.Type(e.Type)));
+                    Check(raw.sqlite3_bind_int64(s, 9, SqliteCodes.Outcome(e.Outcome)));
+                    Check(raw.sqlite3_bind_int64(s, 10, SqliteCodes.Severity(e.Severity)));
+                }
+                else
+                {
+                    BindText(s, 7, SecurityEventJson.TypeName(e.Type));
+                    BindText(s, 9, SecurityEventJson.OutcomeName(e.Outcome));
+                    BindText(s, 10, SecurityEventJson.SeverityName(e.Severity));
+                }
                 BindText(s, 11, e.TraceId);
                 BindText(s, 12, e.Actor?.Id);
             }
@@ -66,12 +78,19 @@ internal sealed class SqliteInsert : IDisposable
                 Check(raw.sqlite3_bind_null(s, 11));
                 BindText(s, 12, c.SpiffeId);
             }
-            Span<byte> ts = stackalloc byte[32];
-            if (!timestamp.UtcDateTime.TryFormat(ts, out var tsLength, AuditRow.TimestampFormat, CultureInfo.InvariantCulture))
+            if (_integer)
             {
-                throw new FormatException("The record's timestamp cannot be formatted.");
+                Check(raw.sqlite3_bind_int64(s, 6, SqliteCodes.Timestamp(timestamp)));
             }
-            Check(raw.sqlite3_bind_text(s, 6, ts[..tsLength]));
+            else
+            {
+                Span<byte> ts = stackalloc byte[32];
+                if (!timestamp.UtcDateTime.TryFormat(ts, out var tsLength, AuditRow.TimestampFormat, CultureInfo.InvariantCulture))
+                {
+                    throw new FormatException("The record's timestamp cannot be formatted.");
+                }
+                Check(raw.sqlite3_bind_text(s, 6, ts[..tsLength]));
+            }
             Check(raw.sqlite3_bind_text(s, 13, record.Payload.Span));
             var rc = raw.sqlite3_step(s);
             if (rc != SqliteDone)

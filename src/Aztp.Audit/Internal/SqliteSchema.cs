@@ -4,6 +4,8 @@ namespace Aztp.Audit.Internal;
 
 internal static class SqliteSchema
 {
+    public const int BusyTimeoutMs = 5000;
+
     public static string Columns => "seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json";
 
     public static async Task<SqliteConnection> OpenAsync(string path, bool create, CancellationToken cancellationToken)
@@ -22,7 +24,7 @@ internal static class SqliteSchema
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await ExecAsync(connection, "PRAGMA busy_timeout=5000;", cancellationToken).ConfigureAwait(false);
+            await ExecAsync(connection, $"PRAGMA busy_timeout={BusyTimeoutMs};", cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch (SqliteException ex)
@@ -32,15 +34,44 @@ internal static class SqliteSchema
         }
     }
 
-    public static async Task CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
+    /// <summary>Sets the sink's pragmas and creates the table when missing (in the integer layout); returns its layout.</summary>
+    public static async Task<SqliteLayout> CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
     {
         // 16 KiB pages (set before the file's first write; an existing database keeps its page size) and a 16 MiB page
         // cache: a batch of ~600-byte rows and their seven index entries dirties fewer pages (fewer B-tree splits, WAL
         // frames and checksums) than with the 4 KiB default. Measured ~15% less CPU per record (docs/benchmarks.md).
         await ExecAsync(connection, "PRAGMA page_size=16384; PRAGMA cache_size=-16384;", cancellationToken).ConfigureAwait(false);
         await ExecAsync(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")};", cancellationToken).ConfigureAwait(false);
-        await ExecAsync(connection, AuditTableSql.Create(table, idColumn: "INTEGER PRIMARY KEY AUTOINCREMENT", integerType: "INTEGER", timestampType: "TEXT"),
+        // An existing table keeps its layout (nothing is migrated); a new one gets integer ts and codes.
+        var layout = await DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteLayout.Integer;
+        var type = layout == SqliteLayout.Integer ? "INTEGER" : "TEXT";
+        await ExecAsync(connection, AuditTableSql.Create(table, idColumn: "INTEGER PRIMARY KEY AUTOINCREMENT", integerType: "INTEGER", timestampType: type, codeType: type),
             cancellationToken).ConfigureAwait(false);
+        return layout;
+    }
+
+    /// <summary>The layout of an existing table, from the declared type of its <c>ts</c> column; null when there is no such table.</summary>
+    public static async Task<SqliteLayout?> DetectAsync(SqliteConnection connection, string table, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT type FROM pragma_table_info(@table) WHERE name = 'ts'";
+        command.Parameters.AddWithValue("@table", table);
+        var declared = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        return declared switch
+        {
+            null => null,
+            _ when declared.Equals("INTEGER", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Integer,
+            _ when declared.Equals("TEXT", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Text,
+            _ => throw new AuditStoreException($"SQLite audit table '{table}' has a ts column of unknown type '{declared}'."),
+        };
+    }
+
+    /// <summary>The database's page size in bytes.</summary>
+    public static async Task<long> PageSizeAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size;";
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public static async Task ExecAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
