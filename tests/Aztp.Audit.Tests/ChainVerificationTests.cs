@@ -42,6 +42,33 @@ public sealed class ChainVerificationTests
         await Scenarios.AssertVerifyAsync(store, pki, tamper, kind, seq);
     }
 
+    public static TheoryData<string> EvidenceColumns => new() { "seq", "kind", "prev_hash", "hash", "json" };
+
+    [Theory]
+    [MemberData(nameof(EvidenceColumns))]
+    public async Task Verify_Sqlite_NullInAnEvidenceColumn_IsEditedAtThatRow(string column)
+    {
+        // An attacker with write access can rebuild the table without its NOT NULL constraints; a NULL must be
+        // reported as a break at that row, never escape as an exception.
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (SqlStore)TestStore.Create(StoreKind.Sqlite, dir);
+        await Scenarios.WriteAsync(store, pki);
+        await store.ExecAsync($"""
+            CREATE TABLE loose AS SELECT * FROM aztp_audit;
+            DROP TABLE aztp_audit;
+            ALTER TABLE loose RENAME TO aztp_audit;
+            UPDATE aztp_audit SET {column} = NULL WHERE id = @s;
+            """, 9);
+
+        var result = await AuditVerifier.VerifyAsync(store.Location, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+
+        Assert.Equal(AuditBreakKind.Edited, result.Break!.Kind);
+        Assert.Equal(9, result.Break.Position);
+        Assert.Equal(8, result.Records);
+        Assert.Contains(column, result.Break.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Verify_Jsonl_ForgedRecordBeforeTheGenuineOne_IsInserted()
     {

@@ -20,6 +20,27 @@ public sealed class PostgresTests(PostgresServer server)
         await SinkTests.AssertRoundTripAsync(reader, events);
     }
 
+    public static TheoryData<string> EvidenceColumns => ChainVerificationTests.EvidenceColumns;
+
+    [PostgresTheory]
+    [MemberData(nameof(EvidenceColumns))]
+    public async Task Verify_Postgres_NullInAnEvidenceColumn_IsEditedAtThatRow(string column)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (PostgresStore)TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        await Scenarios.WriteAsync(store, pki);
+        await store.ExecAsync($"ALTER TABLE aztp_audit ALTER COLUMN {column} DROP NOT NULL; UPDATE aztp_audit SET {column} = NULL WHERE id = (SELECT MIN(id) FROM aztp_audit) + 8 AND @s = @s", 0);
+        await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, store.Table);
+
+        var result = await AuditVerifier.VerifyAsync(reader, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+
+        Assert.Equal(AuditBreakKind.Edited, result.Break!.Kind);
+        Assert.Equal(9, result.Break.Position);
+        Assert.Equal(8, result.Records);
+        Assert.Contains(column, result.Break.Message, StringComparison.Ordinal);
+    }
+
     [PostgresTheory]
     [MemberData(nameof(Tampering))]
     public async Task Verify_Postgres_DetectsEachKindOfTampering(string tamper, AuditBreakKind? kind, long seq)

@@ -49,6 +49,7 @@ internal static class PostgresSchema
 
     public static AuditRecord ReadRecord(NpgsqlDataReader reader, long position)
     {
+        AuditRow.RequireEvidence(reader, position);
         var kind = AuditRow.ParseKind(reader.GetString(1), position);
         return new AuditRecord(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), kind,
             System.Text.Encoding.UTF8.GetBytes(reader.GetString(4)));

@@ -60,8 +60,11 @@ internal static class SqliteSchema
         return declared switch
         {
             null => null,
-            _ when declared.Equals("INTEGER", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Integer,
-            _ when declared.Equals("TEXT", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Text,
+            // SQLite's own affinity rules for a declared type (so a table rebuilt with CREATE TABLE … AS SELECT, which
+            // declares INT and TEXT, is still read): "INT" anywhere is integer; "CHAR", "CLOB" or "TEXT" is text.
+            _ when declared.Contains("INT", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Integer,
+            _ when declared.Contains("CHAR", StringComparison.OrdinalIgnoreCase) || declared.Contains("CLOB", StringComparison.OrdinalIgnoreCase)
+                || declared.Contains("TEXT", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Text,
             _ => throw new AuditStoreException($"SQLite audit table '{table}' has a ts column of unknown type '{declared}'."),
         };
     }
@@ -83,10 +86,11 @@ internal static class SqliteSchema
 
     public static AuditRecord ReadRecord(SqliteDataReader reader, long position)
     {
+        AuditRow.RequireEvidence(reader, position);
         var kind = AuditRow.ParseKind(reader.GetString(1), position);
         // The json column's UTF-8 bytes as SQLite holds them (for TEXT, the same bytes GetString would decode): no
         // decode-and-re-encode per record.
-        var json = reader.IsDBNull(4) ? [] : reader.GetFieldValue<byte[]>(4);
+        var json = reader.GetFieldValue<byte[]>(4);
         return new AuditRecord(reader.GetInt64(0), reader.GetString(2), reader.GetString(3), kind, json);
     }
 }
