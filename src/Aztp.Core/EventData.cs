@@ -72,6 +72,12 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         return new EventData(keys, values);
     }
 
+    /// <summary>
+    /// Data whose keys are already validated, distinct and in canonical order. The keys array may be shared between
+    /// events (it is never written after this point); the values array is owned.
+    /// </summary>
+    internal static EventData FromCanonical(string[] keys, EventValue[] values) => new(keys, values);
+
     /// <summary>The value of <c>action</c> (for example <c>verified</c> or <c>evaluated</c>), or <see langword="null"/>.</summary>
     public string? Action => TryGetValue("action", out var v) ? v.AsString() : null;
 
@@ -230,7 +236,7 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     }
 
     /// <summary>Orders keys canonically: <c>action</c>, <c>success</c>, then ordinal.</summary>
-    private sealed class CanonicalKeyComparer : IComparer<string>
+    internal sealed class CanonicalKeyComparer : IComparer<string>
     {
         public static readonly CanonicalKeyComparer Instance = new();
 

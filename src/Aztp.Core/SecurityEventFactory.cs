@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Aztp.Core;
 
@@ -12,6 +13,7 @@ public sealed class SecurityEventFactory
 {
     private readonly TimeProvider _time;
     private readonly EventActor _self;
+    private EventActor? _lastPeer;
 
     /// <summary>Creates a factory for an agent.</summary>
     /// <param name="agentId">The emitting agent's name (for example <c>finance</c>).</param>
@@ -48,7 +50,7 @@ public sealed class SecurityEventFactory
     public SecurityEvent IdentityVerified(string peerSpiffeId, string? peerIp = null, string? method = null) =>
         Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Verified, true, ("spiffeId", peerSpiffeId), ("method", method)),
-            EventActor.Agent(peerSpiffeId, peerIp));
+            Peer(peerSpiffeId, peerIp));
 
     /// <summary>identity/failed: a peer's SVID or token was rejected.</summary>
     /// <param name="reason">A typed reason such as <c>expired</c>, <c>untrusted</c> or <c>not_an_svid</c>.</param>
@@ -58,7 +60,7 @@ public sealed class SecurityEventFactory
     public SecurityEvent IdentityFailed(string reason, string? peerSpiffeId = null, string? peerIp = null, string? detail = null) =>
         Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Failure,
             Data(EventActions.Failed, false, ("reason", reason), ("spiffeId", peerSpiffeId), ("detail", detail)),
-            peerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(peerSpiffeId, peerIp));
+            peerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(peerSpiffeId, peerIp));
 
     /// <summary>identity/setup_complete: this agent's identity is ready.</summary>
     public SecurityEvent IdentitySetupComplete(string spiffeId, DateTimeOffset? notAfter = null, string? source = null) =>
@@ -109,7 +111,7 @@ public sealed class SecurityEventFactory
             allowed ? EventOutcome.Success : EventOutcome.Denied,
             Data(EventActions.Evaluated, allowed, ("allowed", allowed), ("reason", reason), ("principal", principal), ("method", method),
                 ("policyIds", Strings(policyIds ?? [])), ("errors", errorList), ("resource", resource)),
-            EventActor.Agent(principal, peerIp));
+            Peer(principal, peerIp));
     }
 
     /// <summary>policy/loaded: a policy set became active.</summary>
@@ -143,13 +145,13 @@ public sealed class SecurityEventFactory
     public SecurityEvent RpcRequestReceived(string method, string? callerSpiffeId, string? peerIp) =>
         Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.RequestReceived, true, ("method", method), ("peer", callerSpiffeId ?? peerIp)),
-            callerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(callerSpiffeId, peerIp));
+            callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
     /// <summary>rpc/response_sent (server): the handler completed with status OK.</summary>
     public SecurityEvent RpcResponseSent(string method, string? callerSpiffeId, string? peerIp, double durationMs) =>
         Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ResponseSent, true, ("method", method), ("peer", callerSpiffeId ?? peerIp), ("statusCode", 0), ("durationMs", Round(durationMs))),
-            callerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(callerSpiffeId, peerIp));
+            callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
     /// <summary>
     /// rpc/failed: a call ended with a non-OK gRPC status or a transport error. UNKNOWN (2), INTERNAL (13) and
@@ -181,7 +183,7 @@ public sealed class SecurityEventFactory
     public SecurityEvent RpcDenied(string method, string principal, string? peerIp, double durationMs) =>
         Create(SecurityEventType.Rpc, EventSeverity.Warning, EventOutcome.Denied,
             Data(EventActions.Denied, false, ("method", method), ("peer", principal), ("statusCode", 7), ("durationMs", Round(durationMs))),
-            EventActor.Agent(principal, peerIp));
+            Peer(principal, peerIp));
 
     // ---- monitoring ----
 
@@ -222,6 +224,20 @@ public sealed class SecurityEventFactory
 
     private EventActor ActorSelf() => _self;
 
+    // The last peer actor made, reused while calls keep coming from the same caller and address (actors are
+    // immutable, so events may share one); any other peer replaces it.
+    private EventActor Peer(string spiffeId, string? ip)
+    {
+        var last = _lastPeer;
+        if (last is not null && string.Equals(last.Id, spiffeId, StringComparison.Ordinal) && string.Equals(last.Ip, ip, StringComparison.Ordinal))
+        {
+            return last;
+        }
+        last = EventActor.Agent(spiffeId, ip);
+        _lastPeer = last;
+        return last;
+    }
+
     // A string array value; lists are copied once into the array, with no intermediate builder.
     private static EventValue Strings(IEnumerable<string> values)
     {
@@ -246,32 +262,125 @@ public sealed class SecurityEventFactory
     private static string? Format(DateTimeOffset? value) =>
         value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    // Builds data with action and success first; null values are left out so events stay small.
+    // Builds data with action and success first; null values are left out so events stay small. Each call site passes
+    // the same literal keys in the same order, so the canonical key order is worked out once per shape (call site and
+    // set of non-null fields) and its key array is shared by every event of that shape; only the values are new.
     private static EventData Data(string action, bool success, params ReadOnlySpan<(string Key, EventValue Value)> fields)
     {
+        var hash = 0;
         var n = 2;
         foreach (var field in fields)
         {
             if (!field.Value.IsNull)
             {
+                hash = (hash * 31) + RuntimeHelpers.GetHashCode(field.Key);
                 n++;
             }
         }
-        var keys = new string[n];
-        var values = new EventValue[n];
-        keys[0] = "action";
-        values[0] = action;
-        keys[1] = "success";
-        values[1] = success;
-        n = 2;
-        foreach (var (key, value) in fields)
+        var slot = (hash ^ (hash >> 16) ^ n) & (s_shapes.Length - 1);
+        var shape = Volatile.Read(ref s_shapes[slot]);
+        if (shape is null || !shape.Matches(fields, n))
         {
-            if (!value.IsNull)
+            shape = DataShape.Create(fields, n);
+            Volatile.Write(ref s_shapes[slot], shape);
+        }
+        var values = new EventValue[n];
+        var order = shape.Order;
+        Span<int> present = stackalloc int[n];
+        present[0] = -2;
+        present[1] = -1;
+        var k = 2;
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (!fields[i].Value.IsNull)
             {
-                keys[n] = key;
-                values[n++] = value;
+                present[k++] = i;
             }
         }
-        return EventData.FromArrays(keys, values);
+        for (var j = 0; j < n; j++)
+        {
+            var source = present[order[j]];
+            values[j] = source switch
+            {
+                -2 => action,
+                -1 => success,
+                _ => fields[source].Value,
+            };
+        }
+        return EventData.FromCanonical(shape.Keys, values);
+    }
+
+    // Shapes seen so far, by a hash of their key references; a collision only replaces an entry (each use checks it).
+    private static readonly DataShape?[] s_shapes = new DataShape?[128];
+
+    /// <summary>The keys of one data shape in canonical order, and where each comes from in the call's field list.</summary>
+    private sealed class DataShape
+    {
+        // The non-null field keys in the caller's order (after action and success), to recognize the shape.
+        private readonly string[] _declared;
+
+        private DataShape(string[] declared, string[] keys, int[] order)
+        {
+            _declared = declared;
+            Keys = keys;
+            Order = order;
+        }
+
+        /// <summary>Every key (action, success and the fields) in canonical order; shared by the shape's events.</summary>
+        public string[] Keys { get; }
+
+        /// <summary>For each canonical position, the index among the present fields (0 action, 1 success, then fields).</summary>
+        public int[] Order { get; }
+
+        public bool Matches(ReadOnlySpan<(string Key, EventValue Value)> fields, int n)
+        {
+            if (_declared.Length != n - 2)
+            {
+                return false;
+            }
+            var k = 0;
+            foreach (var field in fields)
+            {
+                if (!field.Value.IsNull && !ReferenceEquals(_declared[k++], field.Key))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public static DataShape Create(ReadOnlySpan<(string Key, EventValue Value)> fields, int n)
+        {
+            var declared = new string[n - 2];
+            var k = 0;
+            foreach (var field in fields)
+            {
+                if (!field.Value.IsNull)
+                {
+                    declared[k++] = field.Key;
+                }
+            }
+            var all = new string[n];
+            all[0] = "action";
+            all[1] = "success";
+            declared.CopyTo(all, 2);
+            var order = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                order[i] = i;
+            }
+            // Sorting the positions by their keys gives, for each canonical slot, where its value comes from.
+            Array.Sort(order, (a, b) => EventData.CanonicalKeyComparer.Instance.Compare(all[a], all[b]));
+            var keys = new string[n];
+            for (var i = 0; i < n; i++)
+            {
+                keys[i] = all[order[i]];
+                if (i > 0 && string.Equals(keys[i - 1], keys[i], StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"Event data key '{keys[i]}' appears more than once.", nameof(fields));
+                }
+            }
+            return new DataShape(declared, keys, order);
+        }
     }
 }

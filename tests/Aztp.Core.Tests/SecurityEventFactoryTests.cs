@@ -112,3 +112,100 @@ public class SecurityEventFactoryTests
         public override DateTimeOffset GetUtcNow() => now;
     }
 }
+
+public class SecurityEventFactoryDataTests
+{
+    private static readonly SecurityEventFactory F = new("finance", "spiffe://company.org/finance");
+
+    // Every factory event's data must equal (and serialize like) the same fields put together the general way, also
+    // when the same call site alternates between shapes with and without its optional fields.
+    public static TheoryData<string> Shapes => new() { "failed-full", "failed-bare", "reload-some", "reload-all", "reload-none", "evaluated", "evaluated-errors" };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void FactoryData_MatchesTheGeneralBuilder(string shape)
+    {
+        var (e, fields) = shape switch
+        {
+            "failed-full" => (F.IdentityFailed("expired", "spiffe://company.org/payroll", "10.0.0.1", "too old"),
+                new Dictionary<string, EventValue> { ["action"] = "failed", ["success"] = false, ["reason"] = "expired", ["spiffeId"] = "spiffe://company.org/payroll", ["detail"] = "too old" }),
+            "failed-bare" => (F.IdentityFailed("untrusted"),
+                new Dictionary<string, EventValue> { ["action"] = "failed", ["success"] = false, ["reason"] = "untrusted" }),
+            "reload-some" => (F.PolicyReloadFailed("bad", "a.cedar", 3),
+                new Dictionary<string, EventValue> { ["action"] = "reload_failed", ["success"] = false, ["error"] = "bad", ["file"] = "a.cedar", ["line"] = 3 }),
+            "reload-all" => (F.PolicyReloadFailed("bad", "a.cedar", 3, 7, "dir"),
+                new Dictionary<string, EventValue> { ["action"] = "reload_failed", ["success"] = false, ["error"] = "bad", ["file"] = "a.cedar", ["line"] = 3, ["column"] = 7, ["source"] = "dir" }),
+            "reload-none" => (F.PolicyReloadFailed("bad"),
+                new Dictionary<string, EventValue> { ["action"] = "reload_failed", ["success"] = false, ["error"] = "bad" }),
+            "evaluated" => (F.PolicyEvaluated(true, "spiffe://company.org/caller", "echo", "ok", ["p1"]),
+                new Dictionary<string, EventValue> { ["action"] = "evaluated", ["success"] = true, ["allowed"] = true, ["reason"] = "ok", ["principal"] = "spiffe://company.org/caller", ["method"] = "echo", ["policyIds"] = EventValue.FromStrings(["p1"]) }),
+            _ => (F.PolicyEvaluated(false, "spiffe://company.org/caller", "echo", "err", [], ["p2"], "finance"),
+                new Dictionary<string, EventValue> { ["action"] = "evaluated", ["success"] = false, ["allowed"] = false, ["reason"] = "err", ["principal"] = "spiffe://company.org/caller", ["method"] = "echo", ["policyIds"] = EventValue.FromStrings([]), ["errors"] = EventValue.FromStrings(["p2"]), ["resource"] = "finance" }),
+        };
+        var expected = EventData.Of([.. fields]);
+        Assert.Equal(expected, e.Data);
+        Assert.Equal(expected.Keys, e.Data.Keys);
+        Assert.Equal(SecurityEventJson.Serialize(e), SecurityEventJson.Serialize(e.WithData(expected)));
+    }
+
+    [Fact]
+    public void OneCallSite_AlternatingShapes_KeepsEachShapesKeys()
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(["action", "success", "detail", "reason", "spiffeId"], F.IdentityFailed("expired", "spiffe://company.org/p", null, "old").Data.Keys);
+            Assert.Equal(["action", "success", "reason"], F.IdentityFailed("expired").Data.Keys);
+            Assert.Equal(["action", "success", "reason", "spiffeId"], F.IdentityFailed("expired", "spiffe://company.org/p").Data.Keys);
+        }
+    }
+
+    [Fact]
+    public void PeerActors_FollowTheCaller_WhenCallersAlternate()
+    {
+        var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        string[] callers = ["spiffe://company.org/a", "spiffe://company.org/b"];
+        for (var i = 0; i < 6; i++)
+        {
+            var caller = callers[i % 2];
+            var ip = i % 3 == 0 ? null : "10.0.0." + (i % 3);
+            var e = factory.RpcRequestReceived("echo", caller, ip);
+            Assert.Equal(EventActor.Agent(caller, ip), e.Actor);
+            Assert.Equal(EventActor.Agent(caller, ip), factory.PolicyEvaluated(true, caller, "echo", "ok", peerIp: ip).Actor);
+        }
+    }
+
+    [Fact]
+    public void Ids_AreUniqueAcrossThreads_AndSortedWithinEach()
+    {
+        const int PerThread = 20_000;
+        var lists = new List<string>[4];
+        Parallel.For(0, lists.Length, new ParallelOptions { MaxDegreeOfParallelism = lists.Length }, t =>
+        {
+            var ids = new List<string>(PerThread);
+            for (var i = 0; i < PerThread; i++)
+            {
+                ids.Add(F.SystemStarted().Id);
+            }
+            lists[t] = ids;
+        });
+        var all = lists.SelectMany(l => l).ToList();
+        Assert.Equal(all.Count, all.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(lists, l => Assert.Equal(l, l.Order(StringComparer.Ordinal)));
+        Assert.All(all, id => Assert.Matches("^evt_[0-9A-HJKMNP-TV-Z]{26}$", id));
+    }
+
+    [Fact]
+    public void Id_IsTheSameTextOnEveryRead_AndSurvivesCopies()
+    {
+        var e = F.RpcRequestSent("echo", "https://peer");
+        var copy = e.WithTrace("0123456789abcdef0123456789abcdef", "0123456789abcdef");
+        var first = e.Id;
+        Assert.Equal(first, e.Id);
+        Assert.Equal(first, copy.Id);
+        Assert.Matches("^evt_[0-9A-HJKMNP-TV-Z]{26}$", first);
+        // Ids from the trusted path compare like ids given as text.
+        var stored = new SecurityEvent(first, e.Type, e.Timestamp, e.AgentId, e.SpiffeId, e.Severity, e.Outcome, e.TraceId, e.SpanId, e.Actor, e.Data);
+        Assert.Equal(stored, e);
+        Assert.Equal(stored.GetHashCode(), e.GetHashCode());
+    }
+}
