@@ -30,7 +30,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private readonly Task _dispatcher;
     private int _backpressureActive;
     private long _backpressureEpisodes;
-    private long _emitted;
+    // Emitted = events accepted by the queue (its reservation count, less flush points) + the monitor's own events.
+    private long _internalEmitted;
+    private long _flushPoints;
     private long _failures;
     private long _timeouts;
     private long _undelivered;
@@ -97,7 +99,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
                 delivered += pump.Delivered;
             }
             return new MonitorStatistics(
-                Interlocked.Read(ref _emitted), delivered, Interlocked.Read(ref _failures), Interlocked.Read(ref _timeouts),
+                _queue.Accepted - Interlocked.Read(ref _flushPoints) + Interlocked.Read(ref _internalEmitted), delivered, Interlocked.Read(ref _failures), Interlocked.Read(ref _timeouts),
                 Interlocked.Read(ref _backpressureEpisodes), _queue.Count, Interlocked.Read(ref _undelivered));
         }
     }
@@ -137,7 +139,6 @@ public sealed class SecurityMonitor : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(securityEvent);
         if (_queue.TryEnqueue(new Envelope(securityEvent)))
         {
-            Interlocked.Increment(ref _emitted);
             return ValueTask.CompletedTask;
         }
         return EmitSlowAsync(securityEvent, cancellationToken);
@@ -150,6 +151,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var marker = new FlushMarker();
         await _queue.EnqueueAsync(new Envelope(marker), cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _flushPoints);
         await marker.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -199,7 +201,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         }
     }
 
-    /// <summary>Called by a pump after each delivery (or batch).</summary>
+    /// <summary>Called by a pump after a delivery (or batch) that failed or timed out.</summary>
     internal void OnDelivered(HandlerPump pump, int count, SecurityEvent first, Exception? error, bool timedOut)
     {
         AztpMetrics.QueueDepth.Add(-count);
@@ -229,7 +231,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
 
     private void EnqueueInternal(SecurityEvent securityEvent)
     {
-        Interlocked.Increment(ref _emitted);
+        Interlocked.Increment(ref _internalEmitted);
         // The monitor's own events bypass the capacity limit: they are few (one per failure or episode) and a pump
         // must never wait on the queue it is draining. Once the dispatcher has ended (a handler failing during the
         // final drain) the event cannot be delivered: it is counted, never silently lost.
@@ -248,7 +250,6 @@ public sealed class SecurityMonitor : IAsyncDisposable
             EnqueueInternal(_events.Backpressure(_options.QueueCapacity, episode));
         }
         await _queue.EnqueueAsync(new Envelope(securityEvent), cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _emitted);
     }
 
     private async Task DispatchLoopAsync()
@@ -275,6 +276,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
                             flushPoint = true;
                         }
                     }
+                    _queue.Publish();
                     if (_queue.Count == 0)
                     {
                         // The queue drained: a backpressure episode, if any, is over.
@@ -317,6 +319,10 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private static SecurityEvent Prepare(SecurityEvent securityEvent)
     {
         var redacted = EventRedactor.Redact(securityEvent);
+        if (!AztpMetrics.Events.Enabled)
+        {
+            return redacted;
+        }
         AztpMetrics.Events.Add(1,
             new KeyValuePair<string, object?>("type", SecurityEventJson.TypeName(redacted.Type)),
             new KeyValuePair<string, object?>("outcome", SecurityEventJson.OutcomeName(redacted.Outcome)));
