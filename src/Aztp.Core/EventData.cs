@@ -13,10 +13,11 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     private readonly string[] _keys;
     private readonly EventValue[] _values;
 
-    private EventData(string[] keys, EventValue[] values)
+    private EventData(string[] keys, EventValue[] values, bool keysNotSensitive = false)
     {
         _keys = keys;
         _values = values;
+        KeysNotSensitive = keysNotSensitive;
     }
 
     /// <summary>An object with no fields.</summary>
@@ -76,7 +77,14 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     /// Data whose keys are already validated, distinct and in canonical order. The keys array may be shared between
     /// events (it is never written after this point); the values array is owned.
     /// </summary>
-    internal static EventData FromCanonical(string[] keys, EventValue[] values) => new(keys, values);
+    /// <param name="keys">The keys in canonical order.</param>
+    /// <param name="values">The values, in the keys' order.</param>
+    /// <param name="keysNotSensitive">True when none of the keys is sensitive (checked once for a shared key array), so
+    /// redaction only has to look at the values.</param>
+    internal static EventData FromCanonical(string[] keys, EventValue[] values, bool keysNotSensitive) => new(keys, values, keysNotSensitive);
+
+    /// <summary>True when it is known that no key is sensitive (<see cref="EventRedactor.IsSensitiveKey"/>).</summary>
+    internal bool KeysNotSensitive { get; }
 
     /// <summary>The value of <c>action</c> (for example <c>verified</c> or <c>evaluated</c>), or <see langword="null"/>.</summary>
     public string? Action => TryGetValue("action", out var v) ? v.AsString() : null;

@@ -132,6 +132,14 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, traceId, spanId, actor, data, trusted: true);
     }
 
+    /// <summary>A new event now, in an explicit trace instead of <see cref="Activity.Current"/>'s (parts already checked).</summary>
+    internal static SecurityEvent CreateInTrace(SecurityEventType type, string agentId, string? spiffeId, EventSeverity severity,
+        EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider, string? traceId, string? spanId)
+    {
+        var now = timeProvider.GetUtcNow();
+        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, traceId, spanId, actor, data, trusted: true);
+    }
+
     /// <summary>Unique, sortable id: <c>evt_</c> followed by a ULID.</summary>
     public string Id => _id ?? FormatId();
 

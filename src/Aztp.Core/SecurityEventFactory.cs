@@ -141,6 +141,32 @@ public sealed class SecurityEventFactory
             Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
             ActorSelf());
 
+    /// <summary>
+    /// rpc/request_sent (client) in an explicit W3C trace, for a span that is not <see cref="System.Diagnostics.Activity.Current"/>:
+    /// the same event as <c>RpcRequestSent(method, peer).WithTrace(traceId, spanId)</c>, made without the intermediate copy.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="traceId">32 lower-case hex digits, or null.</param>
+    /// <param name="spanId">16 lower-case hex digits, or null.</param>
+    public SecurityEvent RpcRequestSent(string method, string peer, string? traceId, string? spanId) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf(), _time, traceId, spanId);
+
+    /// <summary>
+    /// rpc/response_received (client) in an explicit W3C trace: the same event as
+    /// <c>RpcResponseReceived(method, peer, durationMs).WithTrace(traceId, spanId)</c>, made without the intermediate copy.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="durationMs">Time from start to end of the call.</param>
+    /// <param name="traceId">32 lower-case hex digits, or null.</param>
+    /// <param name="spanId">16 lower-case hex digits, or null.</param>
+    public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs, string? traceId, string? spanId) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ActorSelf(), _time, traceId, spanId);
+
     /// <summary>rpc/request_received (server): a call arrived from a verified caller.</summary>
     public SecurityEvent RpcRequestReceived(string method, string? callerSpiffeId, string? peerIp) =>
         Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
@@ -307,7 +333,7 @@ public sealed class SecurityEventFactory
                 _ => fields[source].Value,
             };
         }
-        return EventData.FromCanonical(shape.Keys, values);
+        return EventData.FromCanonical(shape.Keys, values, shape.KeysNotSensitive);
     }
 
     // Shapes seen so far, by a hash of their key references; a collision only replaces an entry (each use checks it).
@@ -324,7 +350,11 @@ public sealed class SecurityEventFactory
             _declared = declared;
             Keys = keys;
             Order = order;
+            KeysNotSensitive = Array.TrueForAll(keys, k => !EventRedactor.IsSensitiveKey(k));
         }
+
+        /// <summary>True when no key of the shape is sensitive: redaction then looks at the values only.</summary>
+        public bool KeysNotSensitive { get; }
 
         /// <summary>Every key (action, success and the fields) in canonical order; shared by the shape's events.</summary>
         public string[] Keys { get; }

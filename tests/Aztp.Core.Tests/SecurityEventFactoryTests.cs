@@ -209,3 +209,34 @@ public class SecurityEventFactoryDataTests
         Assert.Equal(stored.GetHashCode(), e.GetHashCode());
     }
 }
+
+public class SecurityEventFactoryTraceTests
+{
+    private const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    private const string SpanId = "00f067aa0ba902b7";
+
+    [Fact]
+    public void ExplicitTraceHelpers_MakeTheSameEventAsWithTrace()
+    {
+        var time = new FixedClock(new DateTimeOffset(2026, 11, 23, 10, 0, 0, 123, TimeSpan.Zero));
+        var f = new SecurityEventFactory("caller", "spiffe://company.org/caller", time);
+        var sent = f.RpcRequestSent("echo", "https://finance:443", TraceId, SpanId);
+        var received = f.RpcResponseReceived("echo", "https://finance:443", 1.23456, TraceId, SpanId);
+        var sentCopy = f.RpcRequestSent("echo", "https://finance:443").WithTrace(TraceId, SpanId);
+        var receivedCopy = f.RpcResponseReceived("echo", "https://finance:443", 1.23456).WithTrace(TraceId, SpanId);
+        // Same everything but the id: compare the canonical JSON with the ids swapped in.
+        Assert.Equal(Json(sentCopy, sent.Id), SecurityEventJson.Serialize(sent));
+        Assert.Equal(Json(receivedCopy, received.Id), SecurityEventJson.Serialize(received));
+        Assert.Equal(TraceId, sent.TraceId);
+        Assert.Equal(SpanId, received.SpanId);
+        Assert.Null(f.RpcRequestSent("echo", "p", null, null).TraceId);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private static string Json(SecurityEvent e, string id) => SecurityEventJson.Serialize(
+        new SecurityEvent(id, e.Type, e.Timestamp, e.AgentId, e.SpiffeId, e.Severity, e.Outcome, e.TraceId, e.SpanId, e.Actor, e.Data));
+}
