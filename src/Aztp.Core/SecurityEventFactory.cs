@@ -333,7 +333,7 @@ public sealed class SecurityEventFactory
                 _ => fields[source].Value,
             };
         }
-        return EventData.FromCanonical(shape.Keys, values, shape.KeysNotSensitive);
+        return EventData.FromCanonical(shape.Keys, values);
     }
 
     // Shapes seen so far, by a hash of their key references; a collision only replaces an entry (each use checks it).
@@ -348,16 +348,12 @@ public sealed class SecurityEventFactory
         private DataShape(string[] declared, string[] keys, int[] order)
         {
             _declared = declared;
-            Keys = keys;
+            Keys = new EventData.KeySet(keys, Array.TrueForAll(keys, k => !EventRedactor.IsSensitiveKey(k)));
             Order = order;
-            KeysNotSensitive = Array.TrueForAll(keys, k => !EventRedactor.IsSensitiveKey(k));
         }
 
-        /// <summary>True when no key of the shape is sensitive: redaction then looks at the values only.</summary>
-        public bool KeysNotSensitive { get; }
-
         /// <summary>Every key (action, success and the fields) in canonical order; shared by the shape's events.</summary>
-        public string[] Keys { get; }
+        public EventData.KeySet Keys { get; }
 
         /// <summary>For each canonical position, the index among the present fields (0 action, 1 success, then fields).</summary>
         public int[] Order { get; }
