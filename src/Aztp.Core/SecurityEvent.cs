@@ -121,7 +121,14 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         ArgumentException.ThrowIfNullOrEmpty(agentId);
         ArgumentNullException.ThrowIfNull(data);
         ValidateEnums(type, severity, outcome);
-        var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
+        return CreateTrusted(type, agentId, spiffeId, severity, outcome, data, actor, timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary><see cref="Create"/> for parts already checked (the event factory's own helpers pass constants).</summary>
+    internal static SecurityEvent CreateTrusted(SecurityEventType type, string agentId, string? spiffeId, EventSeverity severity,
+        EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider)
+    {
+        var now = timeProvider.GetUtcNow();
         var activity = Activity.Current;
         string? traceId = null, spanId = null;
         if (activity is not null && activity.IdFormat == ActivityIdFormat.W3C)

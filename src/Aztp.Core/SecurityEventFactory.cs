@@ -44,11 +44,15 @@ public sealed class SecurityEventFactory
     public SecurityEvent Create(SecurityEventType type, EventSeverity severity, EventOutcome outcome, EventData data, EventActor? actor = null) =>
         SecurityEvent.Create(type, AgentId, SpiffeId, severity, outcome, data, actor, _time);
 
+    // The helpers below pass constant, valid enum values: no need to check them again per event.
+    private SecurityEvent Make(SecurityEventType type, EventSeverity severity, EventOutcome outcome, EventData data, EventActor? actor) =>
+        SecurityEvent.CreateTrusted(type, AgentId, SpiffeId, severity, outcome, data, actor, _time);
+
     // ---- identity ----
 
     /// <summary>identity/verified: a peer presented a valid SVID.</summary>
     public SecurityEvent IdentityVerified(string peerSpiffeId, string? peerIp = null, string? method = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Verified, true, ("spiffeId", peerSpiffeId), ("method", method)),
             Peer(peerSpiffeId, peerIp));
 
@@ -58,32 +62,32 @@ public sealed class SecurityEventFactory
     /// <param name="peerIp">The peer's address.</param>
     /// <param name="detail">A short explanation (no certificate or token content).</param>
     public SecurityEvent IdentityFailed(string reason, string? peerSpiffeId = null, string? peerIp = null, string? detail = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Failure,
+        Make(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Failure,
             Data(EventActions.Failed, false, ("reason", reason), ("spiffeId", peerSpiffeId), ("detail", detail)),
             peerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(peerSpiffeId, peerIp));
 
     /// <summary>identity/setup_complete: this agent's identity is ready.</summary>
     public SecurityEvent IdentitySetupComplete(string spiffeId, DateTimeOffset? notAfter = null, string? source = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.SetupComplete, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)), ("source", source)),
             EventActor.System);
 
     /// <summary>identity/rotated: this agent's SVID (or its trust bundle) was replaced.</summary>
     public SecurityEvent IdentityRotated(string spiffeId, DateTimeOffset? notAfter = null, string? serial = null, string? what = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Rotated, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)), ("serial", serial), ("what", what)),
             EventActor.System);
 
     /// <summary>identity/expiring: this agent's SVID expires soon (warning, still valid).</summary>
     public SecurityEvent IdentityExpiring(string spiffeId, DateTimeOffset notAfter, TimeSpan remaining) =>
-        Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Success,
             Data(EventActions.Expiring, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)),
                 ("remainingSeconds", (long)Math.Max(0, remaining.TotalSeconds))),
             EventActor.System);
 
     /// <summary>identity/expired: this agent's SVID expired with no replacement (critical).</summary>
     public SecurityEvent IdentityExpired(string spiffeId, DateTimeOffset notAfter) =>
-        Create(SecurityEventType.Identity, EventSeverity.Critical, EventOutcome.Failure,
+        Make(SecurityEventType.Identity, EventSeverity.Critical, EventOutcome.Failure,
             Data(EventActions.Expired, false, ("spiffeId", spiffeId), ("notAfter", Format(notAfter))),
             EventActor.System);
 
@@ -107,7 +111,7 @@ public sealed class SecurityEventFactory
         {
             errorList = EventValue.Null;
         }
-        return Create(SecurityEventType.Policy, allowed ? EventSeverity.Info : EventSeverity.Warning,
+        return Make(SecurityEventType.Policy, allowed ? EventSeverity.Info : EventSeverity.Warning,
             allowed ? EventOutcome.Success : EventOutcome.Denied,
             Data(EventActions.Evaluated, allowed, ("allowed", allowed), ("reason", reason), ("principal", principal), ("method", method),
                 ("policyIds", Strings(policyIds ?? [])), ("errors", errorList), ("resource", resource)),
@@ -116,13 +120,13 @@ public sealed class SecurityEventFactory
 
     /// <summary>policy/loaded: a policy set became active.</summary>
     public SecurityEvent PolicyLoaded(string contentHash, int policyCount, string? source = null) =>
-        Create(SecurityEventType.Policy, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Policy, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Loaded, true, ("contentHash", contentHash), ("policyCount", policyCount), ("source", source)),
             EventActor.System);
 
     /// <summary>policy/reload_failed: a new policy set was rejected (warning+failure); the last good set stays active.</summary>
     public SecurityEvent PolicyReloadFailed(string error, string? file = null, int? line = null, int? column = null, string? source = null) =>
-        Create(SecurityEventType.Policy, EventSeverity.Warning, EventOutcome.Failure,
+        Make(SecurityEventType.Policy, EventSeverity.Warning, EventOutcome.Failure,
             Data(EventActions.ReloadFailed, false, ("error", error), ("file", file),
                 ("line", line is null ? EventValue.Null : line.Value), ("column", column is null ? EventValue.Null : column.Value),
                 ("source", source)),
@@ -132,12 +136,12 @@ public sealed class SecurityEventFactory
 
     /// <summary>rpc/request_sent (client): a call to another agent started.</summary>
     public SecurityEvent RpcRequestSent(string method, string peer) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf());
 
     /// <summary>rpc/response_received (client): the call completed with status OK.</summary>
     public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
             ActorSelf());
 
@@ -169,13 +173,13 @@ public sealed class SecurityEventFactory
 
     /// <summary>rpc/request_received (server): a call arrived from a verified caller.</summary>
     public SecurityEvent RpcRequestReceived(string method, string? callerSpiffeId, string? peerIp) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.RequestReceived, true, ("method", method), ("peer", callerSpiffeId ?? peerIp)),
             callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
     /// <summary>rpc/response_sent (server): the handler completed with status OK.</summary>
     public SecurityEvent RpcResponseSent(string method, string? callerSpiffeId, string? peerIp, double durationMs) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ResponseSent, true, ("method", method), ("peer", callerSpiffeId ?? peerIp), ("statusCode", 0), ("durationMs", Round(durationMs))),
             callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
@@ -199,7 +203,7 @@ public sealed class SecurityEventFactory
             7 => (EventSeverity.Warning, EventOutcome.Denied),
             _ => (EventSeverity.Warning, EventOutcome.Failure),
         };
-        return Create(SecurityEventType.Rpc, severity, outcome,
+        return Make(SecurityEventType.Rpc, severity, outcome,
             Data(EventActions.RpcFailed, false, ("method", method), ("peer", peer), ("statusCode", statusCode), ("status", status),
                 ("durationMs", Round(durationMs)), ("side", side)),
             actor ?? ActorSelf());
@@ -207,7 +211,7 @@ public sealed class SecurityEventFactory
 
     /// <summary>rpc/denied (server): policy refused the call; the caller got PERMISSION_DENIED and the handler never ran.</summary>
     public SecurityEvent RpcDenied(string method, string principal, string? peerIp, double durationMs) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Warning, EventOutcome.Denied,
+        Make(SecurityEventType.Rpc, EventSeverity.Warning, EventOutcome.Denied,
             Data(EventActions.Denied, false, ("method", method), ("peer", principal), ("statusCode", 7), ("durationMs", Round(durationMs))),
             Peer(principal, peerIp));
 
@@ -215,19 +219,19 @@ public sealed class SecurityEventFactory
 
     /// <summary>monitoring/handler_failed: an event handler threw (the exception type only; messages can hold secrets).</summary>
     public SecurityEvent HandlerFailed(string handler, string eventId, string errorType) =>
-        Create(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
+        Make(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
             Data(EventActions.HandlerFailed, false, ("handler", handler), ("eventId", eventId), ("errorType", errorType)),
             EventActor.System);
 
     /// <summary>monitoring/handler_timeout: an event handler ran past its timeout.</summary>
     public SecurityEvent HandlerTimeout(string handler, string eventId, TimeSpan timeout) =>
-        Create(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
+        Make(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
             Data(EventActions.HandlerTimeout, false, ("handler", handler), ("eventId", eventId), ("timeoutMs", (long)timeout.TotalMilliseconds)),
             EventActor.System);
 
     /// <summary>monitoring/backpressure: the queue was full and emitters had to wait (nothing was dropped).</summary>
     public SecurityEvent Backpressure(int queueCapacity, long episode) =>
-        Create(SecurityEventType.Monitoring, EventSeverity.Warning, EventOutcome.Failure,
+        Make(SecurityEventType.Monitoring, EventSeverity.Warning, EventOutcome.Failure,
             Data(EventActions.Backpressure, false, ("queueCapacity", queueCapacity), ("episode", episode)),
             EventActor.System);
 
@@ -235,17 +239,17 @@ public sealed class SecurityEventFactory
 
     /// <summary>system/started: the agent started.</summary>
     public SecurityEvent SystemStarted(string? version = null) =>
-        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Started, true, ("version", version)), EventActor.System);
 
     /// <summary>system/stopped: the agent stopped.</summary>
     public SecurityEvent SystemStopped(long eventsEmitted) =>
-        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Stopped, true, ("eventsEmitted", eventsEmitted)), EventActor.System);
 
     /// <summary>system/config_reloaded: configuration was reloaded.</summary>
     public SecurityEvent SystemConfigReloaded(string what, string? contentHash = null) =>
-        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ConfigReloaded, true, ("what", what), ("contentHash", contentHash)), EventActor.System);
 
     private EventActor ActorSelf() => _self;

@@ -21,6 +21,8 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private readonly MonitoringOptions _options;
     private readonly TimeProvider _time;
     private readonly EventQueue _queue;
+    // Dispatch batches that every pump has passed, ready for reuse.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<EnvelopeBatch> _freeBatches = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _pumpsGate = new();
     private readonly ILogger? _diagnostics;
@@ -254,21 +256,23 @@ public sealed class SecurityMonitor : IAsyncDisposable
 
     private async Task DispatchLoopAsync()
     {
-        var buffer = new List<Envelope>(_dispatchBatch);
+        EnvelopeBatch? buffer = null;
         try
         {
             while (await _queue.WaitForItemsAsync().ConfigureAwait(false))
             {
                 while (true)
                 {
-                    var events = 0;
                     var flushPoint = false;
-                    while (buffer.Count < _dispatchBatch && _queue.TryDequeue(out var item))
+                    if (buffer is null && !_freeBatches.TryDequeue(out buffer))
+                    {
+                        buffer = new EnvelopeBatch(_dispatchBatch, _freeBatches);
+                    }
+                    while (!buffer.IsFull && _queue.TryDequeue(out var item))
                     {
                         if (item.Event is { } evt)
                         {
                             buffer.Add(new Envelope(Prepare(evt)));
-                            events++;
                         }
                         else
                         {
@@ -284,8 +288,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
                     }
                     if (buffer.Count > 0)
                     {
-                        await DispatchAsync(buffer, events).ConfigureAwait(false);
-                        buffer.Clear();
+                        var batch = buffer;
+                        buffer = null;
+                        await DispatchAsync(batch).ConfigureAwait(false);
                     }
                     if (!_queue.IsEmpty)
                     {
@@ -329,19 +334,20 @@ public sealed class SecurityMonitor : IAsyncDisposable
         return redacted;
     }
 
-    private async ValueTask DispatchAsync(List<Envelope> items, int events)
+    private async ValueTask DispatchAsync(EnvelopeBatch batch)
     {
         var pumps = _pumps;
-        foreach (var item in items)
+        for (var i = 0; i < batch.Count; i++)
         {
-            item.Marker?.Arm(pumps.Length);
+            batch[i].Marker?.Arm(pumps.Length);
         }
         if (pumps.Length == 0)
         {
+            batch.Recycle();
             return;
         }
-        AztpMetrics.QueueDepth.Add((long)events * pumps.Length);
-        var batch = new EnvelopeBatch(items, events, pumps.Length);
+        AztpMetrics.QueueDepth.Add((long)batch.Events * pumps.Length);
+        batch.Seal(pumps.Length);
         foreach (var pump in pumps)
         {
             await pump.EnqueueAsync(batch, _shutdown.Token).ConfigureAwait(false);
