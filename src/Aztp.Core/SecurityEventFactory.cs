@@ -14,6 +14,7 @@ public sealed class SecurityEventFactory
     private readonly TimeProvider _time;
     private readonly EventActor _self;
     private EventActor? _lastPeer;
+    private StringsValue? _lastStrings;
 
     /// <summary>Creates a factory for an agent.</summary>
     /// <param name="agentId">The emitting agent's name (for example <c>finance</c>).</param>
@@ -268,8 +269,10 @@ public sealed class SecurityEventFactory
         return last;
     }
 
-    // A string array value; lists are copied once into the array, with no intermediate builder.
-    private static EventValue Strings(IEnumerable<string> values)
+    // A string array value; lists are copied once into the array, with no intermediate builder. The last array made
+    // is reused when the next list holds the very same strings (a decision's policy names are the same list call after
+    // call); its contents are compared, so a list changed in between is never answered with old values.
+    private EventValue Strings(IEnumerable<string> values)
     {
         if (values is not IReadOnlyList<string> list)
         {
@@ -277,8 +280,45 @@ public sealed class SecurityEventFactory
         }
         if (list.Count == 0)
         {
-            return EventValue.FromArray([]);
+            return EmptyStrings;
         }
+        var last = _lastStrings;
+        if (last is not null && SameStrings(last.Value, list))
+        {
+            return last.Value;
+        }
+        var made = NewStrings(list);
+        _lastStrings = new StringsValue(made);
+        return made;
+    }
+
+    private static readonly EventValue EmptyStrings = EventValue.FromArray([]);
+
+    private static bool SameStrings(EventValue value, IReadOnlyList<string> list)
+    {
+        var items = value.AsArray();
+        if (items.Length != list.Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (!ReferenceEquals(items[i].AsString(), list[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // One immutable holder, so that a reader never sees half of an update.
+    private sealed class StringsValue(EventValue value)
+    {
+        public EventValue Value { get; } = value;
+    }
+
+    private static EventValue NewStrings(IReadOnlyList<string> list)
+    {
         var items = new EventValue[list.Count];
         for (var i = 0; i < items.Length; i++)
         {

@@ -160,6 +160,23 @@ public class SecurityEventFactoryDataTests
     }
 
     [Fact]
+    public void PolicyIds_FromAReusedArray_FollowItsCurrentContents()
+    {
+        var factory = new SecurityEventFactory("finance");
+        string[] ids = ["p1", "p2"];
+        var first = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ids);
+        var again = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ids);
+        ids[1] = "p3";
+        var changed = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ids);
+        var other = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ["p1"]);
+        Assert.Equal(["p1", "p2"], first.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Equal(["p1", "p2"], again.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Equal(["p1", "p3"], changed.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Equal(["p1"], other.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Empty(factory.PolicyEvaluated(false, "spiffe://company.org/a", "echo", "none").Data["policyIds"].AsArray());
+    }
+
+    [Fact]
     public void PeerActors_FollowTheCaller_WhenCallersAlternate()
     {
         var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
