@@ -286,7 +286,8 @@ public sealed class SecurityMonitor : IAsyncDisposable
                         // The queue drained: a backpressure episode, if any, is over.
                         Volatile.Write(ref _backpressureActive, 0);
                     }
-                    if (buffer.Count > 0)
+                    var took = buffer.Count > 0;
+                    if (took)
                     {
                         var batch = buffer;
                         buffer = null;
@@ -294,7 +295,13 @@ public sealed class SecurityMonitor : IAsyncDisposable
                     }
                     if (!_queue.IsEmpty)
                     {
-                        continue;
+                        if (took)
+                        {
+                            continue;
+                        }
+                        // Nothing could be taken although the queue is not empty: a producer has reserved a slot and
+                        // not yet written it. The wait below spins politely (yielding) until it has.
+                        break;
                     }
                     if (flushPoint || _queue.IsCompleted)
                     {

@@ -614,3 +614,49 @@ public class SecurityMonitorRetentionTests
         Assert.Equal(0, refs.Count(r => r.IsAlive));
     }
 }
+
+public class SecurityMonitorRingTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(64)]
+    public async Task ManyProducers_SmallQueue_EveryEventDeliveredOnce_InEachProducersOrder(int capacity)
+    {
+        const int Producers = 6;
+        const int PerProducer = 1500;
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(int Producer, int N)>();
+        await using var monitor = new SecurityMonitor("a", new MonitoringOptions
+        {
+            ConsoleLogging = false,
+            QueueCapacity = capacity,
+            OnEvent = (e, _) =>
+            {
+                if (e.Type == SecurityEventType.Rpc)
+                {
+                    seen.Enqueue(((int)e.Data["p"].AsInteger()!, (int)e.Data["n"].AsInteger()!));
+                }
+                return ValueTask.CompletedTask;
+            },
+        });
+        var tasks = Enumerable.Range(0, Producers).Select(p => Task.Run(async () =>
+        {
+            for (var n = 0; n < PerProducer; n++)
+            {
+                await monitor.EmitAsync(monitor.Events.Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+                    EventData.Of(new KeyValuePair<string, EventValue>("p", p), new KeyValuePair<string, EventValue>("n", n))));
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+        await monitor.FlushAsync();
+        var all = seen.ToArray();
+        Assert.Equal(Producers * PerProducer, all.Length);
+        for (var p = 0; p < Producers; p++)
+        {
+            Assert.Equal(Enumerable.Range(0, PerProducer), all.Where(x => x.Producer == p).Select(x => x.N));
+        }
+        var stats = monitor.Statistics;
+        Assert.Equal(stats.Emitted, stats.Delivered);
+        Assert.Equal(0, stats.QueueDepth);
+    }
+}
