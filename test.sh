@@ -2,6 +2,7 @@
 # Restores, builds and runs every test of Aztp (dotnet test Aztp.sln).
 # Installs the test peers the suites talk to when they are missing:
 #   PostgreSQL server (Debian: postgresql), Python grpcio (Debian: python3-grpcio, python3-grpc-tools),
+#   Python cryptography for the independent audit verifier (Debian: python3-cryptography),
 #   the Cedar reference engine (npm: @cedar-policy/cedar-wasm, into tests/peers/node_modules).
 # With AZTP_REQUIRE_PEERS=1 (CI) a peer that cannot be installed fails its tests instead of skipping them.
 set -euo pipefail
@@ -29,6 +30,10 @@ install_peers() {
   # Python grpcio, the independent gRPC peer (Debian's python3, not the one first on PATH).
   if ! /usr/bin/python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1; then
     log "installing python3-grpcio python3-grpc-tools"; apt_install python3 python3-grpcio python3-grpc-tools || log "could not install grpcio"
+  fi
+  # Python cryptography, for the independent audit verifier (tests/Aztp.Audit.Tests/python/verify_audit.py).
+  if ! /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1; then
+    log "installing python3-cryptography"; apt_install python3 python3-cryptography || log "could not install python3-cryptography"
   fi
   # Cedar reference engine for the differential tests.
   if [ ! -d "$ROOT/tests/peers/node_modules/@cedar-policy/cedar-wasm" ]; then

@@ -18,15 +18,16 @@ public static class AuditVerifier
         using var trust = new CheckpointTrust(options.TrustAnchors, options.FederatedAnchors);
         var signers = new SortedSet<string>(StringComparer.Ordinal);
         long position = 0, records = 0, events = 0, checkpoints = 0, firstSeq = 0, lastSeq = 0, lastCheckpointSeq = 0;
-        string? lastHash = null;
-        AuditRecord? last = null;
+        // The last good record: its hash (well formed, as every accepted record's is) and kind.
+        var lastHash = default(Hash256);
+        AuditRecordKind? lastKind = null;
         AuditBreak? broken = null;
-        var e = new PrehashedRecords(reader.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken));
+        var e = ChainLinkSource.Open(reader, cancellationToken);
         await using (e.ConfigureAwait(false))
         {
             while (true)
             {
-                AuditRecord r;
+                ChainLink r;
                 try
                 {
                     if (!await e.MoveNextAsync().ConfigureAwait(false))
@@ -43,17 +44,17 @@ public static class AuditVerifier
                     break;
                 }
                 position++;
-                var hashOk = e.CurrentHashValid;
-                if (last is null)
+                if (lastKind is null)
                 {
-                    broken = CheckFirst(r, position, hashOk);
+                    broken = CheckFirst(r, position);
                 }
                 else
                 {
                     var expected = lastSeq + 1;
                     if (r.Seq > expected)
                     {
-                        var later = await AnyLaterAsync(e, x => x.Seq >= expected && x.Seq < r.Seq).ConfigureAwait(false);
+                        var seq = r.Seq;
+                        var later = await AnyLaterAsync(e, x => x.Seq >= expected && x.Seq < seq).ConfigureAwait(false);
                         broken = later
                             ? new AuditBreak(AuditBreakKind.Reordered, r.Seq, position,
                                 $"record {r.Seq} comes right after record {lastSeq}; record {expected} appears later: records were reordered.")
@@ -67,18 +68,14 @@ public static class AuditVerifier
                         broken = new AuditBreak(AuditBreakKind.Inserted, r.Seq, position,
                             $"a second record with seq {r.Seq} follows record {lastSeq}: a record was inserted.");
                     }
-                    else
+                    else if (!r.HashValid || !r.LinksTo(lastHash))
                     {
-                        var linked = string.Equals(r.PrevHash, lastHash, StringComparison.Ordinal);
-                        if (!hashOk || !linked)
-                        {
-                            broken = await ClassifyAsync(e, r, position, hashOk, lastSeq, lastHash!).ConfigureAwait(false);
-                        }
+                        broken = await ClassifyAsync(e, r, position, lastSeq, lastHash).ConfigureAwait(false);
                     }
                 }
                 if (broken is null && r.Kind == AuditRecordKind.Checkpoint)
                 {
-                    broken = CheckCheckpoint(r, position, trust, signers);
+                    broken = CheckCheckpoint(r.Record!, position, trust, signers);
                     if (broken is null)
                     {
                         checkpoints++;
@@ -89,7 +86,7 @@ public static class AuditVerifier
                 {
                     break;
                 }
-                if (last is null)
+                if (lastKind is null)
                 {
                     firstSeq = r.Seq;
                 }
@@ -100,10 +97,10 @@ public static class AuditVerifier
                 }
                 lastSeq = r.Seq;
                 lastHash = r.Hash;
-                last = r;
+                lastKind = r.Kind;
             }
         }
-        if (broken is null && last is not null && options.RequireSealedTail && last.Kind != AuditRecordKind.Checkpoint)
+        if (broken is null && lastKind is not null && options.RequireSealedTail && lastKind != AuditRecordKind.Checkpoint)
         {
             var from = Math.Max(lastCheckpointSeq + 1, firstSeq);
             broken = new AuditBreak(AuditBreakKind.Truncated, from, position,
@@ -120,7 +117,7 @@ public static class AuditVerifier
             FirstSeq = firstSeq,
             LastSeq = lastSeq,
             LastCheckpointSeq = lastCheckpointSeq,
-            LastHash = lastHash,
+            LastHash = lastKind is null ? null : lastHash.ToString(),
             TrustChecked = trust.HasAnchors,
             Signers = [.. signers],
         };
@@ -136,11 +133,12 @@ public static class AuditVerifier
         }
     }
 
-    private static AuditBreak? CheckFirst(AuditRecord r, long position, bool hashOk)
+    private static AuditBreak? CheckFirst(in ChainLink r, long position)
     {
+        var hashOk = r.HashValid;
         if (r.Seq == 1)
         {
-            if (!string.Equals(r.PrevHash, AuditChain.GenesisHash, StringComparison.Ordinal))
+            if (!r.LinksTo(default))
             {
                 return new AuditBreak(AuditBreakKind.Edited, 1, position, "record 1 does not start from the genesis hash.");
             }
@@ -155,20 +153,20 @@ public static class AuditVerifier
             $"the store starts at record {r.Seq}, neither at record 1 nor at a checkpoint: records before it were deleted.");
     }
 
-    private static async Task<AuditBreak> ClassifyAsync(IAsyncEnumerator<AuditRecord> e, AuditRecord r, long position, bool hashOk, long lastSeq, string lastHash)
+    private static async Task<AuditBreak> ClassifyAsync(ChainLinkSource e, ChainLink r, long position, long lastSeq, Hash256 lastHash)
     {
         var next = await TryNextAsync(e).ConfigureAwait(false);
-        if (next is not null && next.Seq == r.Seq && string.Equals(next.PrevHash, lastHash, StringComparison.Ordinal) && next.HasValidHash())
+        if (next is { } n && n.Seq == r.Seq && n.LinksTo(lastHash) && n.HashValid)
         {
             return new AuditBreak(AuditBreakKind.Inserted, r.Seq, position,
                 $"the record at position {position} does not belong to the chain: the record after it continues from record {lastSeq}. A record was inserted.");
         }
-        if (!hashOk)
+        if (!r.HashValid)
         {
             return new AuditBreak(AuditBreakKind.Edited, r.Seq, position, $"record {r.Seq}'s hash does not match its content: it was edited.");
         }
-        var successorLater = next is not null && (string.Equals(next.PrevHash, lastHash, StringComparison.Ordinal)
-            || await AnyLaterAsync(e, x => string.Equals(x.PrevHash, lastHash, StringComparison.Ordinal)).ConfigureAwait(false));
+        var successorLater = next is { } m && (m.LinksTo(lastHash)
+            || await AnyLaterAsync(e, x => x.LinksTo(lastHash)).ConfigureAwait(false));
         if (successorLater)
         {
             return new AuditBreak(AuditBreakKind.Reordered, r.Seq, position,
@@ -202,7 +200,7 @@ public static class AuditVerifier
         return null;
     }
 
-    private static async Task<AuditRecord?> TryNextAsync(IAsyncEnumerator<AuditRecord> e)
+    private static async Task<ChainLink?> TryNextAsync(ChainLinkSource e)
     {
         try
         {
@@ -214,11 +212,11 @@ public static class AuditVerifier
         }
     }
 
-    private static async Task<bool> AnyLaterAsync(IAsyncEnumerator<AuditRecord> e, Func<AuditRecord, bool> predicate)
+    private static async Task<bool> AnyLaterAsync(ChainLinkSource e, Func<ChainLink, bool> predicate)
     {
-        while (await TryNextAsync(e).ConfigureAwait(false) is { } record)
+        while (await TryNextAsync(e).ConfigureAwait(false) is { } link)
         {
-            if (predicate(record))
+            if (predicate(link))
             {
                 return true;
             }

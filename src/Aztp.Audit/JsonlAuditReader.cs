@@ -23,6 +23,9 @@ public sealed class JsonlAuditReader : IAuditReader
     /// <inheritdoc/>
     public string Description => _path;
 
+    /// <summary>The file read (the verifier reads its lines directly).</summary>
+    internal string Path => _path;
+
     /// <inheritdoc/>
     public IAsyncEnumerable<AuditRecord> ReadAllAsync(CancellationToken cancellationToken = default) =>
         JsonlLines.ReadAsync(_path, 0, cancellationToken);

@@ -30,6 +30,9 @@ public sealed class ServerCallContext
         ClientCertificate = connection.ClientCertificate;
     }
 
+    /// <summary>The call this context belongs to.</summary>
+    internal ServerCall Call => _call;
+
     /// <summary>The full method path, e.g. <c>/grpc.testing.TestService/UnaryCall</c>.</summary>
     public string Method { get; }
 

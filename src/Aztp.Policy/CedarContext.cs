@@ -12,7 +12,7 @@ namespace Aztp.Policy;
 /// </summary>
 public sealed class CedarContext
 {
-    private CedarContext(RecordValue record) => Record = record;
+    internal CedarContext(RecordValue record) => Record = record;
 
     /// <summary>The empty context <c>{}</c>.</summary>
     public static CedarContext Empty { get; } = new(RecordValue.Empty);
@@ -51,7 +51,7 @@ public sealed class CedarContext
     }
 
     // `where` names the position for error messages; the field's path is only built when a message needs it.
-    private static Value Convert(object? o, string where, string? key)
+    internal static Value Convert(object? o, string where, string? key)
     {
         switch (o)
         {

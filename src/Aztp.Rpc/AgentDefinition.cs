@@ -65,12 +65,13 @@ public sealed class AgentDefinition
         configure?.Invoke(options);
         foreach (var method in service.MethodNames)
         {
-            _methods["/" + service.ServiceName + "/" + method] = options.PolicyFor(method);
+            var fullMethod = "/" + service.ServiceName + "/" + method;
+            _methods[fullMethod] = options.PolicyFor(method).ForMethod(fullMethod);
         }
         _services.Add(service);
         return this;
     }
 
     internal MethodPolicy PolicyFor(string fullMethod) =>
-        _methods.TryGetValue(fullMethod, out var policy) ? policy : new MethodPolicy(MethodNames.ToAction(fullMethod), null);
+        _methods.TryGetValue(fullMethod, out var policy) ? policy : new MethodPolicy(MethodNames.ToAction(fullMethod), null).ForMethod(fullMethod);
 }

@@ -3,9 +3,9 @@ using Aztp.Audit;
 namespace Aztp.Audit.Tests;
 
 /// <summary>
-/// Verification reads records ahead in blocks of 2,048 and checks their hashes in parallel; tampering at and across
-/// block boundaries and deep in a long trail must be reported exactly as in a short one. 5,000 events with a checkpoint
-/// every 500 events: checkpoints are seq 501·k (501 … 5010).
+/// Verification reads records ahead in blocks (2,048 rows from a database, 1 MiB of lines from a file) and checks their
+/// hashes in parallel; tampering at and across block boundaries and deep in a long trail must be reported exactly as in
+/// a short one. 5,000 events with a checkpoint every 500 events: checkpoints are seq 501·k (501 … 5010).
 /// </summary>
 public sealed class LargeTrailVerificationTests
 {
@@ -91,6 +91,27 @@ public sealed class LargeTrailVerificationTests
         Assert.Equal(AuditBreakKind.Edited, result.Break!.Kind);
         Assert.Equal(line, result.Break.Position);
         Assert.Equal(line - 1, result.Records);
+    }
+
+    [Theory]
+    [InlineData(2048)]
+    [InlineData(2049)]
+    [InlineData(4097)]
+    public async Task Verify_MalformedRowDeepInTheDatabase_IsEditedAtThatRow_AfterEveryRecordBeforeIt(int row)
+    {
+        // The database path reads the next block while the current one is hashed: a bad row in the block read ahead
+        // must still be reported in its place, after every record before it.
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (SqlStore)await WriteAsync(StoreKind.Sqlite, dir, pki);
+        await store.ExecAsync("UPDATE aztp_audit SET kind = 'bogus' WHERE id = @s", row);
+
+        var result = await AuditVerifier.VerifyAsync(store.Location, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+
+        Assert.Equal(AuditBreakKind.Edited, result.Break!.Kind);
+        Assert.Equal(row, result.Break.Position);
+        Assert.Equal(row - 1, result.Records);
+        Assert.Contains("unknown kind 'bogus'", result.Break.Message, StringComparison.Ordinal);
     }
 
     [Fact]

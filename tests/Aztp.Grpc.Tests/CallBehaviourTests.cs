@@ -322,6 +322,53 @@ public sealed class CallBehaviourTests
     }
 
     [Fact]
+    public async Task ClientInterceptorState_IsPerInterceptorAndPerCall_FromStartToCompletion()
+    {
+        var first = new StatefulClientInterceptor("first");
+        var second = new StatefulClientInterceptor("second");
+        var channelOptions = new GrpcChannelOptions();
+        channelOptions.Interceptors.Add(first);
+        channelOptions.Interceptors.Add(second);
+        await using var host = await ProbeHost.StartAsync(
+            b => b.AddUnaryMethod(ProbeHost.Unary, (request, _) => Task.FromResult(ProbeHost.Echo(request))),
+            channelOptions: channelOptions);
+
+        await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest());
+        await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest());
+
+        // Each interceptor saw only its own state, set for this call (a fresh call starts empty).
+        Assert.Equal(["first#1", "first#2"], first.Completed);
+        Assert.Equal(["second#1", "second#2"], second.Completed);
+        Assert.All(first.SeenAtStart.Concat(second.SeenAtStart), Assert.Null);
+        Assert.Throws<ArgumentException>(() => first.LastContext!.GetState(new StatefulClientInterceptor("stranger")));
+        Assert.Throws<ArgumentNullException>(() => first.LastContext!.SetState(null!, 1));
+    }
+
+    private sealed class StatefulClientInterceptor(string name) : ClientInterceptor
+    {
+        private int _calls;
+
+        public List<string> Completed { get; } = [];
+
+        public List<object?> SeenAtStart { get; } = [];
+
+        public ClientCallContext? LastContext { get; private set; }
+
+        public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken)
+        {
+            SeenAtStart.Add(context.GetState(this));
+            context.SetState(this, name + "#" + Interlocked.Increment(ref _calls));
+            return ValueTask.CompletedTask;
+        }
+
+        public override void OnCallCompleted(ClientCallContext context, Status status)
+        {
+            LastContext = context;
+            Completed.Add((string)context.GetState(this)!);
+        }
+    }
+
+    [Fact]
     public async Task MaxMessageSize_EnforcedInBothDirections_AsResourceExhausted()
     {
         var channelOptions = new GrpcChannelOptions { MaxReceiveMessageSize = 1024 };

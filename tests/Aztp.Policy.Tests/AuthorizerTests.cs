@@ -99,6 +99,75 @@ public sealed class AuthorizerTests
         Assert.Throws<ArgumentException>(() => CedarContext.FromValues(new Dictionary<string, object?> { ["x"] = 1.5 }));
     }
 
+    public static TheoryData<string, object> BuilderValues => new()
+    {
+        { "s", "company.org" },
+        { "empty", "" },
+        { "n", 42 },
+        { "big", 1234567890123L },
+        { "b", true },
+        { "ip4", System.Net.IPAddress.Parse("10.1.2.3") },
+        { "ip6", System.Net.IPAddress.Parse("2001:db8::1") },
+        { "t", new DateTimeOffset(2024, 6, 15, 12, 0, 0, 123, TimeSpan.FromHours(2)) },
+        { "d", TimeSpan.FromMinutes(90) },
+        { "e", new EntityUid("Agent", "spiffe://company.org/agent/client") },
+        { "set", new[] { "a", "b" } },
+        { "rec", new Dictionary<string, object?> { ["x"] = 1, ["y"] = "z" } },
+    };
+
+    [Theory]
+    [MemberData(nameof(BuilderValues))]
+    public void ContextBuilder_GivesTheSameValueAsFromValues_ForEveryMapping(string name, object value)
+    {
+        var expected = CedarContext.FromValues([new(name, value)]).Record;
+        var typed = value switch
+        {
+            string s => new CedarContextBuilder(1).Add(name, s),
+            DateTimeOffset t => new CedarContextBuilder(1).Add(name, t),
+            int n => new CedarContextBuilder(1).Add(name, n),
+            long n => new CedarContextBuilder(1).Add(name, n),
+            bool b => new CedarContextBuilder(1).Add(name, b),
+            _ => new CedarContextBuilder(1).Add(name, value),
+        };
+        Assert.Equal(expected, typed.Build().Record);
+        Assert.Equal(expected, new CedarContextBuilder(0).Add(name, CedarValue.From(value)).Build().Record);
+    }
+
+    [Fact]
+    public void ContextBuilder_RejectsDuplicatesUnrepresentableValuesAndReuse()
+    {
+        var builder = new CedarContextBuilder(2).Add("a", "x");
+        Assert.Throws<ArgumentException>(() => builder.Add("a", CedarValue.String("y")));
+        Assert.Throws<ArgumentException>(() => builder.Add("f", 1.5));
+        Assert.Throws<ArgumentException>(() => builder.Add("n", (object?)null));
+        Assert.Throws<ArgumentException>(() => CedarValue.From(1.5));
+        Assert.Throws<ArgumentNullException>(() => builder.Add(null!, "x"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new CedarContextBuilder(-1));
+        var context = builder.Build();
+        Assert.Equal(["a"], context.Keys);
+        Assert.Throws<InvalidOperationException>(() => builder.Add("b", "y"));
+        Assert.Throws<InvalidOperationException>(() => builder.Build());
+    }
+
+    [Fact]
+    public void ContextBuilder_Context_DecidesLikeFromValues()
+    {
+        var time = new DateTimeOffset(2024, 6, 15, 12, 0, 0, TimeSpan.Zero);
+        var ctx = new CedarContextBuilder(4)
+            .Add("trustDomain", CedarValue.String("company.org"))
+            .Add("ip", CedarValue.From(System.Net.IPAddress.Parse("10.1.2.3")))
+            .Add("time", time)
+            .Add("amount", 42)
+            .Build();
+        var set = PolicySet.Parse("""
+            permit(principal, action, resource) when {
+              context.trustDomain == "company.org" && context.ip.isInRange(ip("10.0.0.0/8")) &&
+              context.time > datetime("2024-01-01") && context.amount == 42
+            };
+            """);
+        Assert.True(CedarAuthorizer.Authorize(set, Entities, new AuthorizationRequest(Client, Tax, Finance, ctx)).IsAllowed);
+    }
+
     [Theory]
     [InlineData("10.1.2.3", "10.0.0.0/8", true)]
     [InlineData("11.0.0.0", "10.0.0.0/8", false)]

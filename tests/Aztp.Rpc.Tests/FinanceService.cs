@@ -10,9 +10,13 @@ public sealed class FinanceService
 
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>The trace id of <see cref="System.Diagnostics.Activity.Current"/> in the last CalculateTax handler.</summary>
+    public string? LastTraceId { get; private set; }
+
     public Task<TaxReply> CalculateTax(TaxRequest request, ServerCallContext context)
     {
         Interlocked.Increment(ref _calls);
+        LastTraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
         return Task.FromResult(new TaxReply { Tax = request.Amount / 5 });
     }
 

@@ -43,6 +43,8 @@ public sealed class SecureCallTests
         Assert.True(received.Data.GetBoolean("success") == true);
         Assert.Equal(traceId, received.TraceId);
         Assert.Equal(traceId, Single(serverEvents, SecurityEventType.Rpc, EventActions.ResponseSent).TraceId);
+        // The handler runs inside the call's trace, so its own events carry the same trace id.
+        Assert.Equal(traceId, world.Finance.LastTraceId);
         Single(serverEvents, SecurityEventType.Identity, EventActions.SetupComplete);
     }
 

@@ -34,6 +34,101 @@ internal static class JsonlFormat
         return source.Length;
     }
 
+    /// <summary>
+    /// Splits a line laid out exactly as <see cref="WriteLine"/> writes it — <c>{"seq":N,"prevHash":"H","hash":"H",</c>
+    /// then <c>"event":</c> or <c>"checkpoint":</c>, one payload object and <c>}</c> — without a JSON parse of the
+    /// envelope and without materializing anything: the payload is only checked to be one well-formed object. False
+    /// for any other line, which <see cref="ParseLine"/> then decides; when true, <see cref="ParseLine"/> would return
+    /// the same seq, hashes, kind and payload bytes. Both hashes must be 64 lower-case hex digits here; they are
+    /// returned decoded.
+    /// </summary>
+    public static bool TryParseWritten(ReadOnlySpan<byte> line, out long seq, out AuditRecordKind kind,
+        out Hash256 prevHash, out Hash256 hash, out ReadOnlySpan<byte> payload)
+    {
+        seq = 0;
+        kind = AuditRecordKind.Event;
+        prevHash = hash = default;
+        payload = default;
+        var rest = line;
+        if (!rest.StartsWith("{\"seq\":"u8))
+        {
+            return false;
+        }
+        rest = rest[7..];
+        // 1 to 18 digits, no leading zero: always a JSON number that fits a long.
+        var digits = rest.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        if (digits is < 1 or > 18 || rest[0] == (byte)'0')
+        {
+            return false;
+        }
+        foreach (var d in rest[..digits])
+        {
+            seq = (seq * 10) + (d - '0');
+        }
+        rest = rest[digits..];
+        if (!rest.StartsWith(",\"prevHash\":\""u8) || rest.Length < 13 + 64)
+        {
+            return false;
+        }
+        if (!Hash256.TryParse(rest.Slice(13, 64), out prevHash))
+        {
+            return false;
+        }
+        rest = rest[(13 + 64)..];
+        if (!rest.StartsWith("\",\"hash\":\""u8) || rest.Length < 10 + 64)
+        {
+            return false;
+        }
+        if (!Hash256.TryParse(rest.Slice(10, 64), out hash))
+        {
+            return false;
+        }
+        rest = rest[(10 + 64)..];
+        if (rest.StartsWith("\",\"event\":"u8))
+        {
+            rest = rest[10..];
+        }
+        else if (rest.StartsWith("\",\"checkpoint\":"u8))
+        {
+            kind = AuditRecordKind.Checkpoint;
+            rest = rest[15..];
+        }
+        else
+        {
+            return false;
+        }
+        // The payload starts right at its '{' (ParseLine's payload does not include whitespace before it).
+        if (rest.Length < 3 || rest[0] != (byte)'{' || rest[^1] != (byte)'}')
+        {
+            return false;
+        }
+        payload = rest[..^1];
+        return IsOneObject(payload);
+    }
+
+    // The payload's own check, as the line parser makes it inside the envelope (default options), but nested at most
+    // PayloadMaxDepth: an object in the envelope sits one level deeper, so deeper payloads go to ParseLine to decide.
+    private const int PayloadMaxDepth = 32;
+
+    private static bool IsOneObject(ReadOnlySpan<byte> payload)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = PayloadMaxDepth });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+            reader.Skip();
+            // Nothing after the object, not even whitespace (which would not be part of the payload in ParseLine).
+            return reader.BytesConsumed == payload.Length;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Parses one line (without its newline).</summary>
     /// <exception cref="AuditStoreException">The line is not a well-formed audit record.</exception>
     public static AuditRecord ParseLine(ReadOnlySpan<byte> line, long lineNumber)

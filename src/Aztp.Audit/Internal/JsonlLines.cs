@@ -2,10 +2,35 @@ using System.Runtime.CompilerServices;
 
 namespace Aztp.Audit.Internal;
 
+/// <summary>A buffer's worth of complete JSONL lines: <c>Lines[0..Count)</c> index into <c>Buffer</c>; line numbers start after <c>FirstLineNumber</c>.</summary>
+internal readonly record struct JsonlChunk(byte[] Buffer, (int Start, int Length)[] Lines, int Count, long FirstLineNumber);
+
 /// <summary>Reads a JSONL audit file line by line as records, in file order.</summary>
 internal static class JsonlLines
 {
     public static async IAsyncEnumerable<AuditRecord> ReadAsync(string path, long startOffset, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var chunk in ReadChunksAsync(path, startOffset, cancellationToken).ConfigureAwait(false))
+        {
+            var parsed = ParseAll(chunk.Buffer, chunk.Lines.AsMemory(0, chunk.Count), chunk.FirstLineNumber);
+            for (var i = 0; i < chunk.Count; i++)
+            {
+                if (parsed[i].Error is { } error)
+                {
+                    // The first malformed line, after every record before it: as if read one by one.
+                    throw error;
+                }
+                yield return parsed[i].Record!;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The file's complete lines, a buffer's worth at a time, in file order (without their newlines). A chunk is valid
+    /// until the next one is requested (the buffer is reused). A torn final line ends the enumeration with an
+    /// <see cref="AuditStoreException"/> (<see cref="AuditStoreException.IsTornTail"/>) after every complete line.
+    /// </summary>
+    public static async IAsyncEnumerable<JsonlChunk> ReadChunksAsync(string path, long startOffset, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         FileStream stream;
         try
@@ -70,15 +95,9 @@ internal static class JsonlLines
                     lines[count++] = (start, nl);
                     start += nl + 1;
                 }
-                var parsed = ParseAll(buffer, lines.AsMemory(0, count), lineNumber);
-                for (var i = 0; i < count; i++)
+                if (count > 0)
                 {
-                    if (parsed[i].Error is { } error)
-                    {
-                        // The first malformed line, after every record before it: as if read one by one.
-                        throw error;
-                    }
-                    yield return parsed[i].Record!;
+                    yield return new JsonlChunk(buffer, lines, count, lineNumber);
                 }
                 lineNumber += count;
                 if (start > 0)

@@ -95,14 +95,14 @@ internal sealed class ClientCall : IDisposable
             var copy = new Metadata();
             if (headers is not null)
             {
-                foreach (var entry in headers)
+                for (var i = 0; i < headers.Count; i++)
                 {
-                    copy.Add(entry);
+                    copy.Add(headers[i]);
                 }
             }
 
             headers = copy;
-            _context = new ClientCallContext(_fullName, _type, _channel.Address, copy, _options.Deadline);
+            _context = new ClientCallContext(_fullName, _type, _channel.Address, copy, _options.Deadline, interceptors);
             try
             {
                 for (var i = 0; i < interceptors.Count; i++)
@@ -172,8 +172,9 @@ internal sealed class ClientCall : IDisposable
 
         if (headers is not null)
         {
-            foreach (var entry in headers)
+            for (var i = 0; i < headers.Count; i++)
             {
+                var entry = headers[i];
                 if (!GrpcProtocol.IsReservedHeader(entry.Key))
                 {
                     requestHeaders.TryAddWithoutValidation(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBinaryHeader(entry.ValueBytes) : entry.Value);
@@ -432,11 +433,12 @@ internal sealed class ClientCall : IDisposable
 
         if (_context is { } context)
         {
-            foreach (var interceptor in _channel.Options.Interceptors)
+            var interceptors = _channel.Options.Interceptors;
+            for (var i = 0; i < interceptors.Count; i++)
             {
                 try
                 {
-                    interceptor.OnCallCompleted(context, status);
+                    interceptors[i].OnCallCompleted(context, status);
                 }
 #pragma warning disable CA1031 // An observer's fault must not change the call's outcome.
                 catch (Exception)

@@ -26,6 +26,9 @@ internal sealed class ServerCall : IDisposable
     private bool _completed;
     private bool _responseGzip;
     private volatile bool _deadlineExceeded;
+    private ServerMethod? _method;
+    private int _interceptorIndex;
+    private IMessage? _response;
 
     private ServerCall(HttpContext httpContext, GrpcServerOptions options, string? requestEncoding)
     {
@@ -201,6 +204,22 @@ internal sealed class ServerCall : IDisposable
         }
     }
 
+    /// <summary>
+    /// The interceptor chain's continuation: the next interceptor, then the handler. One delegate for every call (the
+    /// call is reached through its context), so a chain costs no closure per call.
+    /// </summary>
+    private static readonly Func<ServerCallContext, Task> Continuation = static context => context.Call.ContinueAsync(context);
+
+    private Task ContinueAsync(ServerCallContext context)
+    {
+        var interceptors = _options.Interceptors;
+        return _interceptorIndex < interceptors.Count
+            ? interceptors[_interceptorIndex++].InterceptAsync(context, Continuation)
+            : InvokeHandlerAsync();
+    }
+
+    private async Task InvokeHandlerAsync() => _response = await _method!.Invoker(this, Context.Request).ConfigureAwait(false);
+
     public void Dispose()
     {
         _callCts?.Dispose();
@@ -223,29 +242,16 @@ internal sealed class ServerCall : IDisposable
                 Context.Request = request;
             }
 
-            IMessage? response = null;
-            var interceptors = _options.Interceptors;
-            if (interceptors.Count == 0)
+            IMessage? response;
+            if (_options.Interceptors.Count == 0)
             {
                 response = await method.Invoker(this, Context.Request).ConfigureAwait(false);
             }
             else
             {
-                var index = 0;
-                Func<ServerCallContext, Task>? next = null;
-                next = async context =>
-                {
-                    if (index < interceptors.Count)
-                    {
-                        var interceptor = interceptors[index++];
-                        await interceptor.InterceptAsync(context, next!).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        response = await method.Invoker(this, Context.Request).ConfigureAwait(false);
-                    }
-                };
-                await next(Context).ConfigureAwait(false);
+                _method = method;
+                await ContinueAsync(Context).ConfigureAwait(false);
+                response = _response;
             }
 
             if (method.Type is MethodType.Unary or MethodType.ClientStreaming && Context.Status.StatusCode == StatusCode.OK)

@@ -7,8 +7,6 @@ namespace Aztp.Rpc.Internal;
 /// <summary>Client side of a secured call: W3C traceparent in metadata, <c>rpc</c> request_sent and response_received / failed.</summary>
 internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string peer) : ClientInterceptor
 {
-    private static readonly object StateKey = new();
-
     public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken)
     {
         var traceId = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.TraceId : ActivityTraceId.CreateRandom();
@@ -16,14 +14,14 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
         // The hex forms are made once per call and shared by the header and both of the call's events.
         var state = new CallState(traceId.ToHexString(), spanId.ToHexString(), Stopwatch.GetTimestamp());
         context.RequestHeaders.Add(Trace.Header, Trace.Format(state.TraceId, state.SpanId));
-        context.Items[StateKey] = state;
+        context.SetState(this, state);
         Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer).WithTrace(state.TraceId, state.SpanId));
         return ValueTask.CompletedTask;
     }
 
     public override void OnCallCompleted(ClientCallContext context, Status status)
     {
-        if (!context.Items.TryGetValue(StateKey, out var value) || value is not CallState state)
+        if (context.GetState(this) is not CallState state)
         {
             return;
         }

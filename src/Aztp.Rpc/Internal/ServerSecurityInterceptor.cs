@@ -31,10 +31,12 @@ internal sealed class ServerSecurityInterceptor(
         var monitor = core.Monitor;
         var events = monitor.Events;
         var policy = agent.PolicyFor(context.Method);
-        var (ip, ipText) = Address(context);
+        // One lookup of the connection's verified peer serves both the address and the identity.
+        var known = context.ClientCertificate is { } certificate && _connections.TryGetValue(certificate, out var found) ? found : null;
+        var (ip, ipText) = Address(context, known);
         using var activity = Trace.StartServer(context.GetRequestHeader(Trace.Header));
 
-        var caller = await ResolveCallerAsync(context, ipText, policy.Action).ConfigureAwait(false);
+        var caller = await ResolveCallerAsync(context, known, ipText, policy.Action).ConfigureAwait(false);
         if (caller is null)
         {
             await monitor.EmitAsync(events.RpcFailed(policy.Action, null, (int)StatusCode.Unauthenticated, nameof(StatusCode.Unauthenticated),
@@ -81,15 +83,14 @@ internal sealed class ServerSecurityInterceptor(
             EventActor.Agent(caller, ip)), CancellationToken.None);
 
     /// <summary>The caller's address (IPv4-mapped IPv6 shown as IPv4), its text reused for the connection's calls.</summary>
-    private (IPAddress? Ip, string? Text) Address(ServerCallContext context)
+    private static (IPAddress? Ip, string? Text) Address(ServerCallContext context, Peer? known)
     {
         var address = context.RemoteIpAddress;
         if (address is null)
         {
             return (null, null);
         }
-        if (context.ClientCertificate is { } certificate && _connections.TryGetValue(certificate, out var known)
-            && known.RemoteAddress is { } remembered && remembered.Equals(address))
+        if (known?.RemoteAddress is { } remembered && remembered.Equals(address))
         {
             return (known.Ip, known.IpText);
         }
@@ -97,7 +98,7 @@ internal sealed class ServerSecurityInterceptor(
         return (ip, ip.ToString());
     }
 
-    private async ValueTask<Peer?> ResolveCallerAsync(ServerCallContext context, string? ip, string action)
+    private async ValueTask<Peer?> ResolveCallerAsync(ServerCallContext context, Peer? known, string? ip, string action)
     {
         var certificate = context.ClientCertificate;
         if (certificate is null)
@@ -105,7 +106,8 @@ internal sealed class ServerSecurityInterceptor(
             return null;
         }
 
-        if (!_connections.TryGetValue(certificate, out var peer))
+        var peer = known;
+        if (peer is null)
         {
             // First call on this connection: the handshake already validated the chain; confirm and remember the ID.
             var result = core.X509Validator.Validate(certificate);
@@ -146,36 +148,29 @@ internal sealed class ServerSecurityInterceptor(
         try
         {
             // The documented context (docs/rpc.md): trustDomain, method, time, traceId, ip when known, then the
-            // attributes the method exposes. Built as one array, no intermediate list.
+            // attributes the method exposes. Values shared by calls (the caller's trust domain and address, the method)
+            // were converted once per connection or method; only time and trace id are new per call.
             var exposed = policy.Attributes is { } expose && context.Request is { } message ? expose(message) : null;
             var extra = exposed is ICollection<KeyValuePair<string, object?>> known ? known.Count : 0;
-            var fields = new KeyValuePair<string, object?>[(ip is null ? 4 : 5) + extra];
-            var n = 0;
-            fields[n++] = new("trustDomain", caller.TrustDomain);
-            fields[n++] = new("method", context.Method);
-            fields[n++] = new("time", core.TimeProvider.GetUtcNow());
-            fields[n++] = new("traceId", activity.TraceId.ToHexString());
+            var fields = new CedarContextBuilder((ip is null ? 4 : 5) + extra)
+                .Add("trustDomain", caller.TrustDomainValue)
+                .Add("method", ReferenceEquals(policy.FullMethod, context.Method) && policy.MethodValue is { } method
+                    ? method : CedarValue.String(context.Method))
+                .Add("time", core.TimeProvider.GetUtcNow())
+                .Add("traceId", activity.TraceId.ToHexString());
             if (ip is not null)
             {
-                fields[n++] = new("ip", ip);
+                fields.Add("ip", caller.IpValueFor(ip));
             }
-            IEnumerable<KeyValuePair<string, object?>> all = fields;
             if (exposed is not null)
             {
-                if (extra > 0)
+                foreach (var (name, value) in exposed)
                 {
-                    foreach (var attribute in exposed)
-                    {
-                        fields[n++] = attribute;
-                    }
-                }
-                else
-                {
-                    all = [.. fields, .. exposed];
+                    fields.Add(name, value);
                 }
             }
             var resource = CurrentResource();
-            var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid, CedarContext.FromValues(all));
+            var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid, fields.Build());
             var response = await core.Engine.AuthorizeAsync(request, cancellationToken).ConfigureAwait(false);
             if (core.Engine is not PolicyStore)
             {
@@ -221,11 +216,38 @@ internal sealed class ServerSecurityInterceptor(
 
         public EntityUid Principal { get; } = new(AuthorizationRequest.AgentType, id.ToString());
 
+        /// <summary>The trust domain as the context's <c>trustDomain</c> value.</summary>
+        public CedarValue TrustDomainValue { get; } = CedarValue.String(id.TrustDomain.Name);
+
+        /// <summary>The connection's address as the context's <c>ip</c> value, converted once (null if it has none).</summary>
+        private CedarValue? IpValue { get; } = TryConvert(ip);
+
         /// <summary>The connection's address as Kestrel reports it, and as shown in events and given to policy.</summary>
         public IPAddress? RemoteAddress { get; } = remoteAddress;
 
         public IPAddress? Ip { get; } = ip;
 
         public string? IpText { get; } = ipText;
+
+        /// <summary>The context's <c>ip</c> value for this call's address: the connection's, converted once, when it is that.</summary>
+        public CedarValue IpValueFor(IPAddress address) =>
+            IpValue is { } known && ReferenceEquals(address, Ip) ? known : CedarValue.From(address);
+
+        // An address Cedar cannot represent is converted per call instead, inside the decision, which then denies.
+        private static CedarValue? TryConvert(IPAddress? address)
+        {
+            if (address is null)
+            {
+                return null;
+            }
+            try
+            {
+                return CedarValue.From(address);
+            }
+            catch (ArgumentException)
+            {
+                return null;
+            }
+        }
     }
 }

@@ -16,11 +16,48 @@ internal static class Trace
     {
         var activity = new Activity("Aztp.Rpc.Server");
         activity.SetIdFormat(ActivityIdFormat.W3C);
-        if (traceparent is not null && ActivityContext.TryParse(traceparent, null, out var parent))
+        if (traceparent is not null)
         {
-            activity.SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
+            if (IsPlainVersion00(traceparent))
+            {
+                // The common case, checked here: the Activity takes its trace id, parent span and flags from the
+                // string itself, without the intermediate id strings of a parsed ActivityContext.
+                activity.SetParentId(traceparent);
+            }
+            else if (ActivityContext.TryParse(traceparent, null, out var parent))
+            {
+                activity.SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
+            }
         }
         return activity.Start();
+    }
+
+    /// <summary>
+    /// W3C Trace Context §3.2, version 00 exactly: <c>00-</c>, 32 lower-case hex trace id, <c>-</c>, 16 lower-case hex
+    /// parent id, <c>-</c>, 2 hex flags; neither id all zeros. Anything else takes the general parser.
+    /// </summary>
+    internal static bool IsPlainVersion00(string value)
+    {
+        if (value.Length != 55 || value[0] != '0' || value[1] != '0' || value[2] != '-' || value[35] != '-' || value[52] != '-')
+        {
+            return false;
+        }
+        var span = value.AsSpan();
+        return IsLowerHex(span.Slice(3, 32)) && span.Slice(3, 32).ContainsAnyExcept('0')
+            && IsLowerHex(span.Slice(36, 16)) && span.Slice(36, 16).ContainsAnyExcept('0')
+            && IsLowerHex(span.Slice(53, 2));
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<char> chars)
+    {
+        foreach (var c in chars)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static double Elapsed(long start) => Stopwatch.GetElapsedTime(start).TotalMilliseconds;
