@@ -10,12 +10,17 @@ namespace Aztp.Core;
 /// </summary>
 public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquatable<EventData>
 {
-    private readonly string[] _keys;
+    private readonly KeySet _keySet;
     private readonly EventValue[] _values;
 
     private EventData(string[] keys, EventValue[] values)
+        : this(new KeySet(keys, notSensitive: false), values)
     {
-        _keys = keys;
+    }
+
+    private EventData(KeySet keys, EventValue[] values)
+    {
+        _keySet = keys;
         _values = values;
     }
 
@@ -72,6 +77,17 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         return new EventData(keys, values);
     }
 
+    /// <summary>
+    /// Data whose keys are already validated, distinct and in canonical order. The keys array may be shared between
+    /// events (it is never written after this point); the values array is owned.
+    /// </summary>
+    /// <param name="keys">The keys in canonical order (shared by the events of one shape).</param>
+    /// <param name="values">The values, in the keys' order.</param>
+    internal static EventData FromCanonical(KeySet keys, EventValue[] values) => new(keys, values);
+
+    /// <summary>True when it is known that no key is sensitive (<see cref="EventRedactor.IsSensitiveKey"/>).</summary>
+    internal bool KeysNotSensitive => _keySet.NotSensitive;
+
     /// <summary>The value of <c>action</c> (for example <c>verified</c> or <c>evaluated</c>), or <see langword="null"/>.</summary>
     public string? Action => TryGetValue("action", out var v) ? v.AsString() : null;
 
@@ -79,16 +95,16 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     public bool? Success => TryGetValue("success", out var v) ? v.AsBoolean() : null;
 
     /// <inheritdoc/>
-    public int Count => _keys.Length;
+    public int Count => _keySet.Items.Length;
 
     /// <inheritdoc/>
-    public IEnumerable<string> Keys => _keys;
+    public IEnumerable<string> Keys => _keySet.Items;
 
     /// <inheritdoc/>
     public IEnumerable<EventValue> Values => _values;
 
     /// <summary>The key at a position in canonical order.</summary>
-    public string KeyAt(int index) => _keys[index];
+    public string KeyAt(int index) => _keySet.Items[index];
 
     /// <summary>The value at a position in canonical order.</summary>
     public EventValue ValueAt(int index) => _values[index];
@@ -124,9 +140,9 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     public Builder ToBuilder()
     {
         var builder = new Builder();
-        for (var i = 0; i < _keys.Length; i++)
+        for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            builder[_keys[i]] = _values[i];
+            builder[_keySet.Items[i]] = _values[i];
         }
         return builder;
     }
@@ -134,9 +150,9 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     /// <inheritdoc/>
     public IEnumerator<KeyValuePair<string, EventValue>> GetEnumerator()
     {
-        for (var i = 0; i < _keys.Length; i++)
+        for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            yield return new KeyValuePair<string, EventValue>(_keys[i], _values[i]);
+            yield return new KeyValuePair<string, EventValue>(_keySet.Items[i], _values[i]);
         }
     }
 
@@ -149,9 +165,9 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         {
             return false;
         }
-        for (var i = 0; i < _keys.Length; i++)
+        for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            if (!string.Equals(_keys[i], other._keys[i], StringComparison.Ordinal) || !_values[i].Equals(other._values[i]))
+            if (!string.Equals(_keySet.Items[i], other._keySet.Items[i], StringComparison.Ordinal) || !_values[i].Equals(other._values[i]))
             {
                 return false;
             }
@@ -166,9 +182,9 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     public override int GetHashCode()
     {
         var hash = new HashCode();
-        for (var i = 0; i < _keys.Length; i++)
+        for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            hash.Add(_keys[i], StringComparer.Ordinal);
+            hash.Add(_keySet.Items[i], StringComparer.Ordinal);
             hash.Add(_values[i]);
         }
         return hash.ToHashCode();
@@ -176,9 +192,9 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
 
     private int IndexOf(string key)
     {
-        for (var i = 0; i < _keys.Length; i++)
+        for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            if (string.Equals(_keys[i], key, StringComparison.Ordinal))
+            if (string.Equals(_keySet.Items[i], key, StringComparison.Ordinal))
             {
                 return i;
             }
@@ -229,8 +245,19 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
+    /// <summary>
+    /// Keys in canonical order, and whether it is known that none is sensitive (checked once for a key set that many
+    /// events share, so redaction then only looks at the values). Never modified.
+    /// </summary>
+    internal sealed class KeySet(string[] items, bool notSensitive)
+    {
+        public string[] Items { get; } = items;
+
+        public bool NotSensitive { get; } = notSensitive;
+    }
+
     /// <summary>Orders keys canonically: <c>action</c>, <c>success</c>, then ordinal.</summary>
-    private sealed class CanonicalKeyComparer : IComparer<string>
+    internal sealed class CanonicalKeyComparer : IComparer<string>
     {
         public static readonly CanonicalKeyComparer Instance = new();
 

@@ -74,11 +74,12 @@ public static partial class EventRedactor
     private static EventData RedactData(EventData data)
     {
         EventData.Builder? builder = null;
+        var checkKeys = !data.KeysNotSensitive;
         for (var i = 0; i < data.Count; i++)
         {
             var key = data.KeyAt(i);
             var value = data.ValueAt(i);
-            var redacted = IsSensitiveKey(key) && !value.IsNull ? Mask : RedactValue(value);
+            var redacted = checkKeys && !value.IsNull && IsSensitiveKey(key) ? Mask : RedactValue(value);
             if (builder is null && !redacted.Equals(value))
             {
                 builder = new EventData.Builder();

@@ -9,12 +9,16 @@ namespace Aztp.Core;
 /// </summary>
 public readonly struct EventValue : IEquatable<EventValue>
 {
+    // Two words (16 bytes) per value: the reference says the kind — null, a string, an EventData, a boxed
+    // ImmutableArray, or for booleans and numbers a shared tag — and the bits hold a boolean or number.
+    private static readonly KindTag BooleanTag = new(EventValueKind.Boolean);
+    private static readonly KindTag IntegerTag = new(EventValueKind.Integer);
+    private static readonly KindTag NumberTag = new(EventValueKind.Number);
     private readonly object? _ref;
     private readonly long _bits;
 
-    private EventValue(EventValueKind kind, object? reference, long bits)
+    private EventValue(object? reference, long bits)
     {
-        Kind = kind;
         _ref = reference;
         _bits = bits;
     }
@@ -23,19 +27,26 @@ public readonly struct EventValue : IEquatable<EventValue>
     public static EventValue Null => default;
 
     /// <summary>The kind of this value.</summary>
-    public EventValueKind Kind { get; }
+    public EventValueKind Kind => _ref switch
+    {
+        null => EventValueKind.Null,
+        string => EventValueKind.String,
+        KindTag tag => tag.Kind,
+        EventData => EventValueKind.Object,
+        _ => EventValueKind.Array,
+    };
 
     /// <summary>Whether this is JSON null.</summary>
-    public bool IsNull => Kind == EventValueKind.Null;
+    public bool IsNull => _ref is null;
 
     /// <summary>Creates a string value; a <see langword="null"/> string becomes <see cref="Null"/>.</summary>
-    public static EventValue FromString(string? value) => value is null ? default : new(EventValueKind.String, value, 0);
+    public static EventValue FromString(string? value) => value is null ? default : new(value, 0);
 
     /// <summary>Creates a boolean value.</summary>
-    public static EventValue FromBoolean(bool value) => new(EventValueKind.Boolean, null, value ? 1 : 0);
+    public static EventValue FromBoolean(bool value) => new(BooleanTag, value ? 1 : 0);
 
     /// <summary>Creates an integer value.</summary>
-    public static EventValue FromInteger(long value) => new(EventValueKind.Integer, null, value);
+    public static EventValue FromInteger(long value) => new(IntegerTag, value);
 
     /// <summary>Creates a number value.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The value is NaN or infinite, which JSON cannot represent.</exception>
@@ -45,12 +56,12 @@ public readonly struct EventValue : IEquatable<EventValue>
         {
             throw new ArgumentOutOfRangeException(nameof(value), value, "Event numbers must be finite: JSON has no NaN or infinity.");
         }
-        return new(EventValueKind.Number, null, BitConverter.DoubleToInt64Bits(value));
+        return new(NumberTag, BitConverter.DoubleToInt64Bits(value));
     }
 
     /// <summary>Creates an array value.</summary>
     public static EventValue FromArray(ImmutableArray<EventValue> values) =>
-        new(EventValueKind.Array, values.IsDefault ? ImmutableArray<EventValue>.Empty : values, 0);
+        new(values.IsDefault ? ImmutableArray<EventValue>.Empty : values, 0);
 
     /// <summary>Creates an array of strings.</summary>
     public static EventValue FromStrings(IEnumerable<string> values)
@@ -65,16 +76,16 @@ public readonly struct EventValue : IEquatable<EventValue>
     }
 
     /// <summary>Creates an object value; a <see langword="null"/> object becomes <see cref="Null"/>.</summary>
-    public static EventValue FromObject(EventData? value) => value is null ? default : new(EventValueKind.Object, value, 0);
+    public static EventValue FromObject(EventData? value) => value is null ? default : new(value, 0);
 
     /// <summary>The string, when <see cref="Kind"/> is <see cref="EventValueKind.String"/>; otherwise <see langword="null"/>.</summary>
-    public string? AsString() => Kind == EventValueKind.String ? (string)_ref! : null;
+    public string? AsString() => _ref as string;
 
     /// <summary>The boolean, when <see cref="Kind"/> is <see cref="EventValueKind.Boolean"/>; otherwise <see langword="null"/>.</summary>
-    public bool? AsBoolean() => Kind == EventValueKind.Boolean ? _bits != 0 : null;
+    public bool? AsBoolean() => ReferenceEquals(_ref, BooleanTag) ? _bits != 0 : null;
 
     /// <summary>The integer, when <see cref="Kind"/> is <see cref="EventValueKind.Integer"/>; otherwise <see langword="null"/>.</summary>
-    public long? AsInteger() => Kind == EventValueKind.Integer ? _bits : null;
+    public long? AsInteger() => ReferenceEquals(_ref, IntegerTag) ? _bits : null;
 
     /// <summary>The number (integers widened), when the value is numeric; otherwise <see langword="null"/>.</summary>
     public double? AsNumber() => Kind switch
@@ -88,7 +99,7 @@ public readonly struct EventValue : IEquatable<EventValue>
     public ImmutableArray<EventValue> AsArray() => Kind == EventValueKind.Array ? (ImmutableArray<EventValue>)_ref! : [];
 
     /// <summary>The nested object, when <see cref="Kind"/> is <see cref="EventValueKind.Object"/>; otherwise <see langword="null"/>.</summary>
-    public EventData? AsObject() => Kind == EventValueKind.Object ? (EventData)_ref! : null;
+    public EventData? AsObject() => _ref as EventData;
 
     /// <summary>Converts a string.</summary>
     public static implicit operator EventValue(string? value) => FromString(value);
@@ -117,11 +128,12 @@ public readonly struct EventValue : IEquatable<EventValue>
     /// <inheritdoc/>
     public bool Equals(EventValue other)
     {
-        if (Kind != other.Kind)
+        var kind = Kind;
+        if (kind != other.Kind)
         {
             return false;
         }
-        return Kind switch
+        return kind switch
         {
             EventValueKind.Null => true,
             EventValueKind.String => string.Equals((string)_ref!, (string)other._ref!, StringComparison.Ordinal),
@@ -162,4 +174,9 @@ public readonly struct EventValue : IEquatable<EventValue>
         EventValueKind.Object => "{…}",
         _ => string.Empty,
     };
+
+    private sealed class KindTag(EventValueKind kind)
+    {
+        public EventValueKind Kind { get; } = kind;
+    }
 }

@@ -12,6 +12,13 @@ namespace Aztp.Core;
 [JsonConverter(typeof(SecurityEventJsonConverter))]
 public sealed class SecurityEvent : IEquatable<SecurityEvent>
 {
+    // Events made here carry their id as 128 bits and format the text on first read (most handlers never read it);
+    // events made from a stored id keep that text.
+    // (Two words rather than a UInt128 field, whose 16-byte alignment would pad the object.)
+    private readonly ulong _idHigh;
+    private readonly ulong _idLow;
+    private string? _id;
+
     /// <summary>Creates an event with every field given explicitly (used when reading events back from storage).</summary>
     /// <exception cref="ArgumentException">A required field is missing or malformed.</exception>
     public SecurityEvent(
@@ -31,7 +38,7 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         ArgumentException.ThrowIfNullOrEmpty(agentId);
         ArgumentNullException.ThrowIfNull(data);
         ValidateEnums(type, severity, outcome);
-        Id = id;
+        _id = id;
         Type = type;
         Timestamp = TruncateToMilliseconds(timestamp);
         AgentId = agentId;
@@ -64,7 +71,9 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     // the public constructor's argument checks would only repeat work on the hot path.
     private SecurityEvent(SecurityEvent source, string? traceId, string? spanId, EventData data)
     {
-        Id = source.Id;
+        _idHigh = source._idHigh;
+        _idLow = source._idLow;
+        _id = source._id;
         Type = source.Type;
         Timestamp = source.Timestamp;
         AgentId = source.AgentId;
@@ -77,11 +86,12 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         Data = data;
     }
 
-    private SecurityEvent(string id, SecurityEventType type, DateTimeOffset utcMilliseconds, string agentId, string? spiffeId,
+    private SecurityEvent(UInt128 id, SecurityEventType type, DateTimeOffset utcMilliseconds, string agentId, string? spiffeId,
         EventSeverity severity, EventOutcome outcome, string? traceId, string? spanId, EventActor? actor, EventData data, bool trusted)
     {
         Debug.Assert(trusted);
-        Id = id;
+        _idHigh = (ulong)(id >> 64);
+        _idLow = (ulong)id;
         Type = type;
         Timestamp = utcMilliseconds;
         AgentId = agentId;
@@ -111,7 +121,14 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         ArgumentException.ThrowIfNullOrEmpty(agentId);
         ArgumentNullException.ThrowIfNull(data);
         ValidateEnums(type, severity, outcome);
-        var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
+        return CreateTrusted(type, agentId, spiffeId, severity, outcome, data, actor, timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary><see cref="Create"/> for parts already checked (the event factory's own helpers pass constants).</summary>
+    internal static SecurityEvent CreateTrusted(SecurityEventType type, string agentId, string? spiffeId, EventSeverity severity,
+        EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider)
+    {
+        var now = timeProvider.GetUtcNow();
         var activity = Activity.Current;
         string? traceId = null, spanId = null;
         if (activity is not null && activity.IdFormat == ActivityIdFormat.W3C)
@@ -122,8 +139,16 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, traceId, spanId, actor, data, trusted: true);
     }
 
+    /// <summary>A new event now, in an explicit trace instead of <see cref="Activity.Current"/>'s (parts already checked).</summary>
+    internal static SecurityEvent CreateInTrace(SecurityEventType type, string agentId, string? spiffeId, EventSeverity severity,
+        EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider, string? traceId, string? spanId)
+    {
+        var now = timeProvider.GetUtcNow();
+        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, traceId, spanId, actor, data, trusted: true);
+    }
+
     /// <summary>Unique, sortable id: <c>evt_</c> followed by a ULID.</summary>
-    public string Id { get; }
+    public string Id => _id ?? FormatId();
 
     /// <summary>The event type.</summary>
     public SecurityEventType Type { get; }
@@ -194,6 +219,9 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
 
     /// <inheritdoc/>
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Id);
+
+    // Racing first reads format equal strings; either may be kept.
+    private string FormatId() => _id = EventId.Format(new UInt128(_idHigh, _idLow));
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset value)
     {

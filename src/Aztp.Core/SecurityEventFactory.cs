@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace Aztp.Core;
 
@@ -12,6 +13,8 @@ public sealed class SecurityEventFactory
 {
     private readonly TimeProvider _time;
     private readonly EventActor _self;
+    private EventActor? _lastPeer;
+    private StringsValue? _lastStrings;
 
     /// <summary>Creates a factory for an agent.</summary>
     /// <param name="agentId">The emitting agent's name (for example <c>finance</c>).</param>
@@ -42,13 +45,17 @@ public sealed class SecurityEventFactory
     public SecurityEvent Create(SecurityEventType type, EventSeverity severity, EventOutcome outcome, EventData data, EventActor? actor = null) =>
         SecurityEvent.Create(type, AgentId, SpiffeId, severity, outcome, data, actor, _time);
 
+    // The helpers below pass constant, valid enum values: no need to check them again per event.
+    private SecurityEvent Make(SecurityEventType type, EventSeverity severity, EventOutcome outcome, EventData data, EventActor? actor) =>
+        SecurityEvent.CreateTrusted(type, AgentId, SpiffeId, severity, outcome, data, actor, _time);
+
     // ---- identity ----
 
     /// <summary>identity/verified: a peer presented a valid SVID.</summary>
     public SecurityEvent IdentityVerified(string peerSpiffeId, string? peerIp = null, string? method = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Verified, true, ("spiffeId", peerSpiffeId), ("method", method)),
-            EventActor.Agent(peerSpiffeId, peerIp));
+            Peer(peerSpiffeId, peerIp));
 
     /// <summary>identity/failed: a peer's SVID or token was rejected.</summary>
     /// <param name="reason">A typed reason such as <c>expired</c>, <c>untrusted</c> or <c>not_an_svid</c>.</param>
@@ -56,32 +63,32 @@ public sealed class SecurityEventFactory
     /// <param name="peerIp">The peer's address.</param>
     /// <param name="detail">A short explanation (no certificate or token content).</param>
     public SecurityEvent IdentityFailed(string reason, string? peerSpiffeId = null, string? peerIp = null, string? detail = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Failure,
+        Make(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Failure,
             Data(EventActions.Failed, false, ("reason", reason), ("spiffeId", peerSpiffeId), ("detail", detail)),
-            peerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(peerSpiffeId, peerIp));
+            peerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(peerSpiffeId, peerIp));
 
     /// <summary>identity/setup_complete: this agent's identity is ready.</summary>
     public SecurityEvent IdentitySetupComplete(string spiffeId, DateTimeOffset? notAfter = null, string? source = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.SetupComplete, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)), ("source", source)),
             EventActor.System);
 
     /// <summary>identity/rotated: this agent's SVID (or its trust bundle) was replaced.</summary>
     public SecurityEvent IdentityRotated(string spiffeId, DateTimeOffset? notAfter = null, string? serial = null, string? what = null) =>
-        Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Rotated, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)), ("serial", serial), ("what", what)),
             EventActor.System);
 
     /// <summary>identity/expiring: this agent's SVID expires soon (warning, still valid).</summary>
     public SecurityEvent IdentityExpiring(string spiffeId, DateTimeOffset notAfter, TimeSpan remaining) =>
-        Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Success,
+        Make(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Success,
             Data(EventActions.Expiring, true, ("spiffeId", spiffeId), ("notAfter", Format(notAfter)),
                 ("remainingSeconds", (long)Math.Max(0, remaining.TotalSeconds))),
             EventActor.System);
 
     /// <summary>identity/expired: this agent's SVID expired with no replacement (critical).</summary>
     public SecurityEvent IdentityExpired(string spiffeId, DateTimeOffset notAfter) =>
-        Create(SecurityEventType.Identity, EventSeverity.Critical, EventOutcome.Failure,
+        Make(SecurityEventType.Identity, EventSeverity.Critical, EventOutcome.Failure,
             Data(EventActions.Expired, false, ("spiffeId", spiffeId), ("notAfter", Format(notAfter))),
             EventActor.System);
 
@@ -105,22 +112,22 @@ public sealed class SecurityEventFactory
         {
             errorList = EventValue.Null;
         }
-        return Create(SecurityEventType.Policy, allowed ? EventSeverity.Info : EventSeverity.Warning,
+        return Make(SecurityEventType.Policy, allowed ? EventSeverity.Info : EventSeverity.Warning,
             allowed ? EventOutcome.Success : EventOutcome.Denied,
             Data(EventActions.Evaluated, allowed, ("allowed", allowed), ("reason", reason), ("principal", principal), ("method", method),
                 ("policyIds", Strings(policyIds ?? [])), ("errors", errorList), ("resource", resource)),
-            EventActor.Agent(principal, peerIp));
+            Peer(principal, peerIp));
     }
 
     /// <summary>policy/loaded: a policy set became active.</summary>
     public SecurityEvent PolicyLoaded(string contentHash, int policyCount, string? source = null) =>
-        Create(SecurityEventType.Policy, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Policy, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Loaded, true, ("contentHash", contentHash), ("policyCount", policyCount), ("source", source)),
             EventActor.System);
 
     /// <summary>policy/reload_failed: a new policy set was rejected (warning+failure); the last good set stays active.</summary>
     public SecurityEvent PolicyReloadFailed(string error, string? file = null, int? line = null, int? column = null, string? source = null) =>
-        Create(SecurityEventType.Policy, EventSeverity.Warning, EventOutcome.Failure,
+        Make(SecurityEventType.Policy, EventSeverity.Warning, EventOutcome.Failure,
             Data(EventActions.ReloadFailed, false, ("error", error), ("file", file),
                 ("line", line is null ? EventValue.Null : line.Value), ("column", column is null ? EventValue.Null : column.Value),
                 ("source", source)),
@@ -130,26 +137,52 @@ public sealed class SecurityEventFactory
 
     /// <summary>rpc/request_sent (client): a call to another agent started.</summary>
     public SecurityEvent RpcRequestSent(string method, string peer) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf());
 
     /// <summary>rpc/response_received (client): the call completed with status OK.</summary>
     public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
             ActorSelf());
 
+    /// <summary>
+    /// rpc/request_sent (client) in an explicit W3C trace, for a span that is not <see cref="System.Diagnostics.Activity.Current"/>:
+    /// the same event as <c>RpcRequestSent(method, peer).WithTrace(traceId, spanId)</c>, made without the intermediate copy.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="traceId">32 lower-case hex digits, or null.</param>
+    /// <param name="spanId">16 lower-case hex digits, or null.</param>
+    public SecurityEvent RpcRequestSent(string method, string peer, string? traceId, string? spanId) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf(), _time, traceId, spanId);
+
+    /// <summary>
+    /// rpc/response_received (client) in an explicit W3C trace: the same event as
+    /// <c>RpcResponseReceived(method, peer, durationMs).WithTrace(traceId, spanId)</c>, made without the intermediate copy.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="durationMs">Time from start to end of the call.</param>
+    /// <param name="traceId">32 lower-case hex digits, or null.</param>
+    /// <param name="spanId">16 lower-case hex digits, or null.</param>
+    public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs, string? traceId, string? spanId) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ActorSelf(), _time, traceId, spanId);
+
     /// <summary>rpc/request_received (server): a call arrived from a verified caller.</summary>
     public SecurityEvent RpcRequestReceived(string method, string? callerSpiffeId, string? peerIp) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.RequestReceived, true, ("method", method), ("peer", callerSpiffeId ?? peerIp)),
-            callerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(callerSpiffeId, peerIp));
+            callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
     /// <summary>rpc/response_sent (server): the handler completed with status OK.</summary>
     public SecurityEvent RpcResponseSent(string method, string? callerSpiffeId, string? peerIp, double durationMs) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ResponseSent, true, ("method", method), ("peer", callerSpiffeId ?? peerIp), ("statusCode", 0), ("durationMs", Round(durationMs))),
-            callerSpiffeId is null ? EventActor.Unknown(peerIp) : EventActor.Agent(callerSpiffeId, peerIp));
+            callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
     /// <summary>
     /// rpc/failed: a call ended with a non-OK gRPC status or a transport error. UNKNOWN (2), INTERNAL (13) and
@@ -171,7 +204,7 @@ public sealed class SecurityEventFactory
             7 => (EventSeverity.Warning, EventOutcome.Denied),
             _ => (EventSeverity.Warning, EventOutcome.Failure),
         };
-        return Create(SecurityEventType.Rpc, severity, outcome,
+        return Make(SecurityEventType.Rpc, severity, outcome,
             Data(EventActions.RpcFailed, false, ("method", method), ("peer", peer), ("statusCode", statusCode), ("status", status),
                 ("durationMs", Round(durationMs)), ("side", side)),
             actor ?? ActorSelf());
@@ -179,27 +212,27 @@ public sealed class SecurityEventFactory
 
     /// <summary>rpc/denied (server): policy refused the call; the caller got PERMISSION_DENIED and the handler never ran.</summary>
     public SecurityEvent RpcDenied(string method, string principal, string? peerIp, double durationMs) =>
-        Create(SecurityEventType.Rpc, EventSeverity.Warning, EventOutcome.Denied,
+        Make(SecurityEventType.Rpc, EventSeverity.Warning, EventOutcome.Denied,
             Data(EventActions.Denied, false, ("method", method), ("peer", principal), ("statusCode", 7), ("durationMs", Round(durationMs))),
-            EventActor.Agent(principal, peerIp));
+            Peer(principal, peerIp));
 
     // ---- monitoring ----
 
     /// <summary>monitoring/handler_failed: an event handler threw (the exception type only; messages can hold secrets).</summary>
     public SecurityEvent HandlerFailed(string handler, string eventId, string errorType) =>
-        Create(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
+        Make(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
             Data(EventActions.HandlerFailed, false, ("handler", handler), ("eventId", eventId), ("errorType", errorType)),
             EventActor.System);
 
     /// <summary>monitoring/handler_timeout: an event handler ran past its timeout.</summary>
     public SecurityEvent HandlerTimeout(string handler, string eventId, TimeSpan timeout) =>
-        Create(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
+        Make(SecurityEventType.Monitoring, EventSeverity.Error, EventOutcome.Error,
             Data(EventActions.HandlerTimeout, false, ("handler", handler), ("eventId", eventId), ("timeoutMs", (long)timeout.TotalMilliseconds)),
             EventActor.System);
 
     /// <summary>monitoring/backpressure: the queue was full and emitters had to wait (nothing was dropped).</summary>
     public SecurityEvent Backpressure(int queueCapacity, long episode) =>
-        Create(SecurityEventType.Monitoring, EventSeverity.Warning, EventOutcome.Failure,
+        Make(SecurityEventType.Monitoring, EventSeverity.Warning, EventOutcome.Failure,
             Data(EventActions.Backpressure, false, ("queueCapacity", queueCapacity), ("episode", episode)),
             EventActor.System);
 
@@ -207,23 +240,39 @@ public sealed class SecurityEventFactory
 
     /// <summary>system/started: the agent started.</summary>
     public SecurityEvent SystemStarted(string? version = null) =>
-        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Started, true, ("version", version)), EventActor.System);
 
     /// <summary>system/stopped: the agent stopped.</summary>
     public SecurityEvent SystemStopped(long eventsEmitted) =>
-        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.Stopped, true, ("eventsEmitted", eventsEmitted)), EventActor.System);
 
     /// <summary>system/config_reloaded: configuration was reloaded.</summary>
     public SecurityEvent SystemConfigReloaded(string what, string? contentHash = null) =>
-        Create(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
+        Make(SecurityEventType.System, EventSeverity.Info, EventOutcome.Success,
             Data(EventActions.ConfigReloaded, true, ("what", what), ("contentHash", contentHash)), EventActor.System);
 
     private EventActor ActorSelf() => _self;
 
-    // A string array value; lists are copied once into the array, with no intermediate builder.
-    private static EventValue Strings(IEnumerable<string> values)
+    // The last peer actor made, reused while calls keep coming from the same caller and address (actors are
+    // immutable, so events may share one); any other peer replaces it.
+    private EventActor Peer(string spiffeId, string? ip)
+    {
+        var last = _lastPeer;
+        if (last is not null && string.Equals(last.Id, spiffeId, StringComparison.Ordinal) && string.Equals(last.Ip, ip, StringComparison.Ordinal))
+        {
+            return last;
+        }
+        last = EventActor.Agent(spiffeId, ip);
+        _lastPeer = last;
+        return last;
+    }
+
+    // A string array value; lists are copied once into the array, with no intermediate builder. The last array made
+    // is reused when the next list holds the very same strings (a decision's policy names are the same list call after
+    // call); its contents are compared, so a list changed in between is never answered with old values.
+    private EventValue Strings(IEnumerable<string> values)
     {
         if (values is not IReadOnlyList<string> list)
         {
@@ -231,8 +280,45 @@ public sealed class SecurityEventFactory
         }
         if (list.Count == 0)
         {
-            return EventValue.FromArray([]);
+            return EmptyStrings;
         }
+        var last = _lastStrings;
+        if (last is not null && SameStrings(last.Value, list))
+        {
+            return last.Value;
+        }
+        var made = NewStrings(list);
+        _lastStrings = new StringsValue(made);
+        return made;
+    }
+
+    private static readonly EventValue EmptyStrings = EventValue.FromArray([]);
+
+    private static bool SameStrings(EventValue value, IReadOnlyList<string> list)
+    {
+        var items = value.AsArray();
+        if (items.Length != list.Count)
+        {
+            return false;
+        }
+        for (var i = 0; i < items.Length; i++)
+        {
+            if (!ReferenceEquals(items[i].AsString(), list[i]))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // One immutable holder, so that a reader never sees half of an update.
+    private sealed class StringsValue(EventValue value)
+    {
+        public EventValue Value { get; } = value;
+    }
+
+    private static EventValue NewStrings(IReadOnlyList<string> list)
+    {
         var items = new EventValue[list.Count];
         for (var i = 0; i < items.Length; i++)
         {
@@ -246,32 +332,125 @@ public sealed class SecurityEventFactory
     private static string? Format(DateTimeOffset? value) =>
         value?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    // Builds data with action and success first; null values are left out so events stay small.
+    // Builds data with action and success first; null values are left out so events stay small. Each call site passes
+    // the same literal keys in the same order, so the canonical key order is worked out once per shape (call site and
+    // set of non-null fields) and its key array is shared by every event of that shape; only the values are new.
     private static EventData Data(string action, bool success, params ReadOnlySpan<(string Key, EventValue Value)> fields)
     {
+        var hash = 0;
         var n = 2;
         foreach (var field in fields)
         {
             if (!field.Value.IsNull)
             {
+                hash = (hash * 31) + RuntimeHelpers.GetHashCode(field.Key);
                 n++;
             }
         }
-        var keys = new string[n];
-        var values = new EventValue[n];
-        keys[0] = "action";
-        values[0] = action;
-        keys[1] = "success";
-        values[1] = success;
-        n = 2;
-        foreach (var (key, value) in fields)
+        var slot = (hash ^ (hash >> 16) ^ n) & (s_shapes.Length - 1);
+        var shape = Volatile.Read(ref s_shapes[slot]);
+        if (shape is null || !shape.Matches(fields, n))
         {
-            if (!value.IsNull)
+            shape = DataShape.Create(fields, n);
+            Volatile.Write(ref s_shapes[slot], shape);
+        }
+        var values = new EventValue[n];
+        var order = shape.Order;
+        Span<int> present = stackalloc int[n];
+        present[0] = -2;
+        present[1] = -1;
+        var k = 2;
+        for (var i = 0; i < fields.Length; i++)
+        {
+            if (!fields[i].Value.IsNull)
             {
-                keys[n] = key;
-                values[n++] = value;
+                present[k++] = i;
             }
         }
-        return EventData.FromArrays(keys, values);
+        for (var j = 0; j < n; j++)
+        {
+            var source = present[order[j]];
+            values[j] = source switch
+            {
+                -2 => action,
+                -1 => success,
+                _ => fields[source].Value,
+            };
+        }
+        return EventData.FromCanonical(shape.Keys, values);
+    }
+
+    // Shapes seen so far, by a hash of their key references; a collision only replaces an entry (each use checks it).
+    private static readonly DataShape?[] s_shapes = new DataShape?[128];
+
+    /// <summary>The keys of one data shape in canonical order, and where each comes from in the call's field list.</summary>
+    private sealed class DataShape
+    {
+        // The non-null field keys in the caller's order (after action and success), to recognize the shape.
+        private readonly string[] _declared;
+
+        private DataShape(string[] declared, string[] keys, int[] order)
+        {
+            _declared = declared;
+            Keys = new EventData.KeySet(keys, Array.TrueForAll(keys, k => !EventRedactor.IsSensitiveKey(k)));
+            Order = order;
+        }
+
+        /// <summary>Every key (action, success and the fields) in canonical order; shared by the shape's events.</summary>
+        public EventData.KeySet Keys { get; }
+
+        /// <summary>For each canonical position, the index among the present fields (0 action, 1 success, then fields).</summary>
+        public int[] Order { get; }
+
+        public bool Matches(ReadOnlySpan<(string Key, EventValue Value)> fields, int n)
+        {
+            if (_declared.Length != n - 2)
+            {
+                return false;
+            }
+            var k = 0;
+            foreach (var field in fields)
+            {
+                if (!field.Value.IsNull && !ReferenceEquals(_declared[k++], field.Key))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        public static DataShape Create(ReadOnlySpan<(string Key, EventValue Value)> fields, int n)
+        {
+            var declared = new string[n - 2];
+            var k = 0;
+            foreach (var field in fields)
+            {
+                if (!field.Value.IsNull)
+                {
+                    declared[k++] = field.Key;
+                }
+            }
+            var all = new string[n];
+            all[0] = "action";
+            all[1] = "success";
+            declared.CopyTo(all, 2);
+            var order = new int[n];
+            for (var i = 0; i < n; i++)
+            {
+                order[i] = i;
+            }
+            // Sorting the positions by their keys gives, for each canonical slot, where its value comes from.
+            Array.Sort(order, (a, b) => EventData.CanonicalKeyComparer.Instance.Compare(all[a], all[b]));
+            var keys = new string[n];
+            for (var i = 0; i < n; i++)
+            {
+                keys[i] = all[order[i]];
+                if (i > 0 && string.Equals(keys[i - 1], keys[i], StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"Event data key '{keys[i]}' appears more than once.", nameof(fields));
+                }
+            }
+            return new DataShape(declared, keys, order);
+        }
     }
 }

@@ -21,6 +21,8 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private readonly MonitoringOptions _options;
     private readonly TimeProvider _time;
     private readonly EventQueue _queue;
+    // Dispatch batches that every pump has passed, ready for reuse.
+    private readonly System.Collections.Concurrent.ConcurrentQueue<EnvelopeBatch> _freeBatches = new();
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Lock _pumpsGate = new();
     private readonly ILogger? _diagnostics;
@@ -30,7 +32,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private readonly Task _dispatcher;
     private int _backpressureActive;
     private long _backpressureEpisodes;
-    private long _emitted;
+    // Emitted = events accepted by the queue (its reservation count, less flush points) + the monitor's own events.
+    private long _internalEmitted;
+    private long _flushPoints;
     private long _failures;
     private long _timeouts;
     private long _undelivered;
@@ -97,7 +101,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
                 delivered += pump.Delivered;
             }
             return new MonitorStatistics(
-                Interlocked.Read(ref _emitted), delivered, Interlocked.Read(ref _failures), Interlocked.Read(ref _timeouts),
+                _queue.Accepted - Interlocked.Read(ref _flushPoints) + Interlocked.Read(ref _internalEmitted), delivered, Interlocked.Read(ref _failures), Interlocked.Read(ref _timeouts),
                 Interlocked.Read(ref _backpressureEpisodes), _queue.Count, Interlocked.Read(ref _undelivered));
         }
     }
@@ -137,7 +141,6 @@ public sealed class SecurityMonitor : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(securityEvent);
         if (_queue.TryEnqueue(new Envelope(securityEvent)))
         {
-            Interlocked.Increment(ref _emitted);
             return ValueTask.CompletedTask;
         }
         return EmitSlowAsync(securityEvent, cancellationToken);
@@ -150,6 +153,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var marker = new FlushMarker();
         await _queue.EnqueueAsync(new Envelope(marker), cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref _flushPoints);
         await marker.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -199,7 +203,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         }
     }
 
-    /// <summary>Called by a pump after each delivery (or batch).</summary>
+    /// <summary>Called by a pump after a delivery (or batch) that failed or timed out.</summary>
     internal void OnDelivered(HandlerPump pump, int count, SecurityEvent first, Exception? error, bool timedOut)
     {
         AztpMetrics.QueueDepth.Add(-count);
@@ -229,7 +233,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
 
     private void EnqueueInternal(SecurityEvent securityEvent)
     {
-        Interlocked.Increment(ref _emitted);
+        Interlocked.Increment(ref _internalEmitted);
         // The monitor's own events bypass the capacity limit: they are few (one per failure or episode) and a pump
         // must never wait on the queue it is draining. Once the dispatcher has ended (a handler failing during the
         // final drain) the event cannot be delivered: it is counted, never silently lost.
@@ -248,26 +252,27 @@ public sealed class SecurityMonitor : IAsyncDisposable
             EnqueueInternal(_events.Backpressure(_options.QueueCapacity, episode));
         }
         await _queue.EnqueueAsync(new Envelope(securityEvent), cancellationToken).ConfigureAwait(false);
-        Interlocked.Increment(ref _emitted);
     }
 
     private async Task DispatchLoopAsync()
     {
-        var buffer = new List<Envelope>(_dispatchBatch);
+        EnvelopeBatch? buffer = null;
         try
         {
             while (await _queue.WaitForItemsAsync().ConfigureAwait(false))
             {
                 while (true)
                 {
-                    var events = 0;
                     var flushPoint = false;
-                    while (buffer.Count < _dispatchBatch && _queue.TryDequeue(out var item))
+                    if (buffer is null && !_freeBatches.TryDequeue(out buffer))
+                    {
+                        buffer = new EnvelopeBatch(_dispatchBatch, _freeBatches);
+                    }
+                    while (!buffer.IsFull && _queue.TryDequeue(out var item))
                     {
                         if (item.Event is { } evt)
                         {
                             buffer.Add(new Envelope(Prepare(evt)));
-                            events++;
                         }
                         else
                         {
@@ -275,19 +280,28 @@ public sealed class SecurityMonitor : IAsyncDisposable
                             flushPoint = true;
                         }
                     }
+                    _queue.Publish();
                     if (_queue.Count == 0)
                     {
                         // The queue drained: a backpressure episode, if any, is over.
                         Volatile.Write(ref _backpressureActive, 0);
                     }
-                    if (buffer.Count > 0)
+                    var took = buffer.Count > 0;
+                    if (took)
                     {
-                        await DispatchAsync(buffer, events).ConfigureAwait(false);
-                        buffer.Clear();
+                        var batch = buffer;
+                        buffer = null;
+                        await DispatchAsync(batch).ConfigureAwait(false);
                     }
                     if (!_queue.IsEmpty)
                     {
-                        continue;
+                        if (took)
+                        {
+                            continue;
+                        }
+                        // Nothing could be taken although the queue is not empty: a producer has reserved a slot and
+                        // not yet written it. The wait below spins politely (yielding) until it has.
+                        break;
                     }
                     if (flushPoint || _queue.IsCompleted)
                     {
@@ -317,25 +331,30 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private static SecurityEvent Prepare(SecurityEvent securityEvent)
     {
         var redacted = EventRedactor.Redact(securityEvent);
+        if (!AztpMetrics.Events.Enabled)
+        {
+            return redacted;
+        }
         AztpMetrics.Events.Add(1,
             new KeyValuePair<string, object?>("type", SecurityEventJson.TypeName(redacted.Type)),
             new KeyValuePair<string, object?>("outcome", SecurityEventJson.OutcomeName(redacted.Outcome)));
         return redacted;
     }
 
-    private async ValueTask DispatchAsync(List<Envelope> items, int events)
+    private async ValueTask DispatchAsync(EnvelopeBatch batch)
     {
         var pumps = _pumps;
-        foreach (var item in items)
+        for (var i = 0; i < batch.Count; i++)
         {
-            item.Marker?.Arm(pumps.Length);
+            batch[i].Marker?.Arm(pumps.Length);
         }
         if (pumps.Length == 0)
         {
+            batch.Recycle();
             return;
         }
-        AztpMetrics.QueueDepth.Add((long)events * pumps.Length);
-        var batch = new EnvelopeBatch(items, events, pumps.Length);
+        AztpMetrics.QueueDepth.Add((long)batch.Events * pumps.Length);
+        batch.Seal(pumps.Length);
         foreach (var pump in pumps)
         {
             await pump.EnqueueAsync(batch, _shutdown.Token).ConfigureAwait(false);

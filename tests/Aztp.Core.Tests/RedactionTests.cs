@@ -66,3 +66,18 @@ public class RedactionTests
         Assert.Same(e, EventRedactor.Redact(e));
     }
 }
+
+public class FactoryEventRedactionTests
+{
+    [Fact]
+    public void FactoryEvents_WhoseKeysAreKnownSafe_StillHaveTheirValuesRedacted()
+    {
+        var f = new SecurityEventFactory("finance");
+        var e = f.IdentityFailed("bad_token", "spiffe://company.org/p", null, "got eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln and -----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----");
+        var r = EventRedactor.Redact(e);
+        Assert.Equal("got [REDACTED:JWT] and [REDACTED:PEM]", r.Data["detail"].AsString());
+        Assert.Equal(e.Data["reason"], r.Data["reason"]);
+        var clean = f.RpcRequestReceived("echo", "spiffe://company.org/p", "10.0.0.1");
+        Assert.Same(clean, EventRedactor.Redact(clean));
+    }
+}

@@ -112,3 +112,148 @@ public class SecurityEventFactoryTests
         public override DateTimeOffset GetUtcNow() => now;
     }
 }
+
+public class SecurityEventFactoryDataTests
+{
+    private static readonly SecurityEventFactory F = new("finance", "spiffe://company.org/finance");
+
+    // Every factory event's data must equal (and serialize like) the same fields put together the general way, also
+    // when the same call site alternates between shapes with and without its optional fields.
+    public static TheoryData<string> Shapes => new() { "failed-full", "failed-bare", "reload-some", "reload-all", "reload-none", "evaluated", "evaluated-errors" };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void FactoryData_MatchesTheGeneralBuilder(string shape)
+    {
+        var (e, fields) = shape switch
+        {
+            "failed-full" => (F.IdentityFailed("expired", "spiffe://company.org/payroll", "10.0.0.1", "too old"),
+                new Dictionary<string, EventValue> { ["action"] = "failed", ["success"] = false, ["reason"] = "expired", ["spiffeId"] = "spiffe://company.org/payroll", ["detail"] = "too old" }),
+            "failed-bare" => (F.IdentityFailed("untrusted"),
+                new Dictionary<string, EventValue> { ["action"] = "failed", ["success"] = false, ["reason"] = "untrusted" }),
+            "reload-some" => (F.PolicyReloadFailed("bad", "a.cedar", 3),
+                new Dictionary<string, EventValue> { ["action"] = "reload_failed", ["success"] = false, ["error"] = "bad", ["file"] = "a.cedar", ["line"] = 3 }),
+            "reload-all" => (F.PolicyReloadFailed("bad", "a.cedar", 3, 7, "dir"),
+                new Dictionary<string, EventValue> { ["action"] = "reload_failed", ["success"] = false, ["error"] = "bad", ["file"] = "a.cedar", ["line"] = 3, ["column"] = 7, ["source"] = "dir" }),
+            "reload-none" => (F.PolicyReloadFailed("bad"),
+                new Dictionary<string, EventValue> { ["action"] = "reload_failed", ["success"] = false, ["error"] = "bad" }),
+            "evaluated" => (F.PolicyEvaluated(true, "spiffe://company.org/caller", "echo", "ok", ["p1"]),
+                new Dictionary<string, EventValue> { ["action"] = "evaluated", ["success"] = true, ["allowed"] = true, ["reason"] = "ok", ["principal"] = "spiffe://company.org/caller", ["method"] = "echo", ["policyIds"] = EventValue.FromStrings(["p1"]) }),
+            _ => (F.PolicyEvaluated(false, "spiffe://company.org/caller", "echo", "err", [], ["p2"], "finance"),
+                new Dictionary<string, EventValue> { ["action"] = "evaluated", ["success"] = false, ["allowed"] = false, ["reason"] = "err", ["principal"] = "spiffe://company.org/caller", ["method"] = "echo", ["policyIds"] = EventValue.FromStrings([]), ["errors"] = EventValue.FromStrings(["p2"]), ["resource"] = "finance" }),
+        };
+        var expected = EventData.Of([.. fields]);
+        Assert.Equal(expected, e.Data);
+        Assert.Equal(expected.Keys, e.Data.Keys);
+        Assert.Equal(SecurityEventJson.Serialize(e), SecurityEventJson.Serialize(e.WithData(expected)));
+    }
+
+    [Fact]
+    public void OneCallSite_AlternatingShapes_KeepsEachShapesKeys()
+    {
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(["action", "success", "detail", "reason", "spiffeId"], F.IdentityFailed("expired", "spiffe://company.org/p", null, "old").Data.Keys);
+            Assert.Equal(["action", "success", "reason"], F.IdentityFailed("expired").Data.Keys);
+            Assert.Equal(["action", "success", "reason", "spiffeId"], F.IdentityFailed("expired", "spiffe://company.org/p").Data.Keys);
+        }
+    }
+
+    [Fact]
+    public void PolicyIds_FromAReusedArray_FollowItsCurrentContents()
+    {
+        var factory = new SecurityEventFactory("finance");
+        string[] ids = ["p1", "p2"];
+        var first = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ids);
+        var again = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ids);
+        ids[1] = "p3";
+        var changed = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ids);
+        var other = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ["p1"]);
+        Assert.Equal(["p1", "p2"], first.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Equal(["p1", "p2"], again.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Equal(["p1", "p3"], changed.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Equal(["p1"], other.Data["policyIds"].AsArray().Select(v => v.AsString()));
+        Assert.Empty(factory.PolicyEvaluated(false, "spiffe://company.org/a", "echo", "none").Data["policyIds"].AsArray());
+    }
+
+    [Fact]
+    public void PeerActors_FollowTheCaller_WhenCallersAlternate()
+    {
+        var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        string[] callers = ["spiffe://company.org/a", "spiffe://company.org/b"];
+        for (var i = 0; i < 6; i++)
+        {
+            var caller = callers[i % 2];
+            var ip = i % 3 == 0 ? null : "10.0.0." + (i % 3);
+            var e = factory.RpcRequestReceived("echo", caller, ip);
+            Assert.Equal(EventActor.Agent(caller, ip), e.Actor);
+            Assert.Equal(EventActor.Agent(caller, ip), factory.PolicyEvaluated(true, caller, "echo", "ok", peerIp: ip).Actor);
+        }
+    }
+
+    [Fact]
+    public void Ids_AreUniqueAcrossThreads_AndSortedWithinEach()
+    {
+        const int PerThread = 20_000;
+        var lists = new List<string>[4];
+        Parallel.For(0, lists.Length, new ParallelOptions { MaxDegreeOfParallelism = lists.Length }, t =>
+        {
+            var ids = new List<string>(PerThread);
+            for (var i = 0; i < PerThread; i++)
+            {
+                ids.Add(F.SystemStarted().Id);
+            }
+            lists[t] = ids;
+        });
+        var all = lists.SelectMany(l => l).ToList();
+        Assert.Equal(all.Count, all.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(lists, l => Assert.Equal(l, l.Order(StringComparer.Ordinal)));
+        Assert.All(all, id => Assert.Matches("^evt_[0-9A-HJKMNP-TV-Z]{26}$", id));
+    }
+
+    [Fact]
+    public void Id_IsTheSameTextOnEveryRead_AndSurvivesCopies()
+    {
+        var e = F.RpcRequestSent("echo", "https://peer");
+        var copy = e.WithTrace("0123456789abcdef0123456789abcdef", "0123456789abcdef");
+        var first = e.Id;
+        Assert.Equal(first, e.Id);
+        Assert.Equal(first, copy.Id);
+        Assert.Matches("^evt_[0-9A-HJKMNP-TV-Z]{26}$", first);
+        // Ids from the trusted path compare like ids given as text.
+        var stored = new SecurityEvent(first, e.Type, e.Timestamp, e.AgentId, e.SpiffeId, e.Severity, e.Outcome, e.TraceId, e.SpanId, e.Actor, e.Data);
+        Assert.Equal(stored, e);
+        Assert.Equal(stored.GetHashCode(), e.GetHashCode());
+    }
+}
+
+public class SecurityEventFactoryTraceTests
+{
+    private const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    private const string SpanId = "00f067aa0ba902b7";
+
+    [Fact]
+    public void ExplicitTraceHelpers_MakeTheSameEventAsWithTrace()
+    {
+        var time = new FixedClock(new DateTimeOffset(2026, 11, 23, 10, 0, 0, 123, TimeSpan.Zero));
+        var f = new SecurityEventFactory("caller", "spiffe://company.org/caller", time);
+        var sent = f.RpcRequestSent("echo", "https://finance:443", TraceId, SpanId);
+        var received = f.RpcResponseReceived("echo", "https://finance:443", 1.23456, TraceId, SpanId);
+        var sentCopy = f.RpcRequestSent("echo", "https://finance:443").WithTrace(TraceId, SpanId);
+        var receivedCopy = f.RpcResponseReceived("echo", "https://finance:443", 1.23456).WithTrace(TraceId, SpanId);
+        // Same everything but the id: compare the canonical JSON with the ids swapped in.
+        Assert.Equal(Json(sentCopy, sent.Id), SecurityEventJson.Serialize(sent));
+        Assert.Equal(Json(receivedCopy, received.Id), SecurityEventJson.Serialize(received));
+        Assert.Equal(TraceId, sent.TraceId);
+        Assert.Equal(SpanId, received.SpanId);
+        Assert.Null(f.RpcRequestSent("echo", "p", null, null).TraceId);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    private static string Json(SecurityEvent e, string id) => SecurityEventJson.Serialize(
+        new SecurityEvent(id, e.Type, e.Timestamp, e.AgentId, e.SpiffeId, e.Severity, e.Outcome, e.TraceId, e.SpanId, e.Actor, e.Data));
+}

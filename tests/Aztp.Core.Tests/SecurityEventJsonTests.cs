@@ -118,3 +118,54 @@ public class SecurityEventJsonTests
         Assert.Equal(0, e.Timestamp.Ticks % TimeSpan.TicksPerMillisecond);
     }
 }
+
+public class EventValueLayoutTests
+{
+    public static TheoryData<string> Kinds => new() { "null", "string", "true", "false", "integer", "number", "array", "object" };
+
+    private static EventValue Make(string kind) => kind switch
+    {
+        "null" => default,
+        "string" => "abc",
+        "true" => true,
+        "false" => false,
+        "integer" => 1L,
+        "number" => 1.5,
+        "array" => EventValue.FromStrings(["a"]),
+        _ => EventData.Of(new KeyValuePair<string, EventValue>("k", 1)),
+    };
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void EveryKind_ReadsBackAndEqualsOnlyItself(string kind)
+    {
+        var v = Make(kind);
+        var expectedKind = kind switch
+        {
+            "null" => EventValueKind.Null,
+            "string" => EventValueKind.String,
+            "true" or "false" => EventValueKind.Boolean,
+            "integer" => EventValueKind.Integer,
+            "number" => EventValueKind.Number,
+            "array" => EventValueKind.Array,
+            _ => EventValueKind.Object,
+        };
+        Assert.Equal(expectedKind, v.Kind);
+        Assert.Equal(kind == "null", v.IsNull);
+        Assert.Equal(kind == "string" ? "abc" : null, v.AsString());
+        Assert.Equal(kind switch { "true" => true, "false" => false, _ => (bool?)null }, v.AsBoolean());
+        Assert.Equal(kind == "integer" ? 1L : null, v.AsInteger());
+        Assert.Equal(kind switch { "integer" => 1.0, "number" => 1.5, _ => (double?)null }, v.AsNumber());
+        Assert.Equal(kind == "array" ? 1 : 0, v.AsArray().Length);
+        Assert.Equal(kind == "object", v.AsObject() is not null);
+        foreach (var other in Kinds)
+        {
+            Assert.Equal(other == kind, Make(other).Equals(v));
+        }
+        // Integer 1 and boolean true share their bits but not their kind.
+        Assert.NotEqual(EventValue.FromInteger(1), EventValue.FromBoolean(true));
+    }
+
+    [Fact]
+    public void EventValue_IsTwoWords() => Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<EventValue>());
+}

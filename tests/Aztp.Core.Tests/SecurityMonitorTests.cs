@@ -547,3 +547,116 @@ public class MonitorMetricsTests
         Assert.Equal(3, failures.Count(f => f.Kind == "exception"));
     }
 }
+
+public class SecurityMonitorRetentionTests
+{
+    private sealed class CountingBatchHandler : IBatchSecurityEventHandler
+    {
+        public int Count;
+
+        public string Name => "batch";
+
+        public int MaxBatchSize => 16;
+
+        public ValueTask HandleAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Count);
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask HandleBatchAsync(IReadOnlyList<SecurityEvent> events, CancellationToken cancellationToken)
+        {
+            Interlocked.Add(ref Count, events.Count);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    // Made outside the test method so that no local of the test keeps the events alive.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task<WeakReference[]> EmitAsync(SecurityMonitor monitor, int count)
+    {
+        var refs = new WeakReference[count];
+        for (var i = 0; i < count; i++)
+        {
+            var e = monitor.Events.RpcRequestReceived("echo", "spiffe://company.org/caller", "10.0.0." + i);
+            refs[i] = new WeakReference(e);
+            await monitor.EmitAsync(e);
+        }
+        return refs;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(300)]
+    public async Task DeliveredEvents_AreNoLongerReferencedByThePipeline(int count)
+    {
+        var batch = new CountingBatchHandler();
+        var seen = 0;
+        await using var monitor = new SecurityMonitor("finance", new MonitoringOptions
+        {
+            ConsoleLogging = false,
+            OnEvent = (_, _) =>
+            {
+                Interlocked.Increment(ref seen);
+                return ValueTask.CompletedTask;
+            },
+            Handlers = { batch },
+        });
+        var refs = await EmitAsync(monitor, count);
+        await monitor.FlushAsync();
+        Assert.Equal(count, Volatile.Read(ref seen));
+        Assert.Equal(count, Volatile.Read(ref batch.Count));
+        // The monitor is still running (its dispatcher and pumps are waiting for the next events) while we look.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.Equal(0, refs.Count(r => r.IsAlive));
+    }
+}
+
+public class SecurityMonitorRingTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(64)]
+    public async Task ManyProducers_SmallQueue_EveryEventDeliveredOnce_InEachProducersOrder(int capacity)
+    {
+        const int Producers = 6;
+        const int PerProducer = 1500;
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<(int Producer, int N)>();
+        await using var monitor = new SecurityMonitor("a", new MonitoringOptions
+        {
+            ConsoleLogging = false,
+            QueueCapacity = capacity,
+            OnEvent = (e, _) =>
+            {
+                if (e.Type == SecurityEventType.Rpc)
+                {
+                    seen.Enqueue(((int)e.Data["p"].AsInteger()!, (int)e.Data["n"].AsInteger()!));
+                }
+                return ValueTask.CompletedTask;
+            },
+        });
+        var tasks = Enumerable.Range(0, Producers).Select(p => Task.Run(async () =>
+        {
+            for (var n = 0; n < PerProducer; n++)
+            {
+                await monitor.EmitAsync(monitor.Events.Create(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
+                    EventData.Of(new KeyValuePair<string, EventValue>("p", p), new KeyValuePair<string, EventValue>("n", n))));
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+        await monitor.FlushAsync();
+        var all = seen.ToArray();
+        Assert.Equal(Producers * PerProducer, all.Length);
+        for (var p = 0; p < Producers; p++)
+        {
+            Assert.Equal(Enumerable.Range(0, PerProducer), all.Where(x => x.Producer == p).Select(x => x.N));
+        }
+        var stats = monitor.Statistics;
+        Assert.Equal(stats.Emitted, stats.Delivered);
+        Assert.Equal(0, stats.QueueDepth);
+    }
+}

@@ -38,37 +38,60 @@ internal sealed class FlushMarker
 }
 
 /// <summary>
-/// Events and flush points handed from the dispatcher to every handler pump at once. The array is rented and goes
-/// back to the pool when the last pump has passed the batch (a batch abandoned at a timed-out shutdown is simply left
-/// to the garbage collector).
+/// Events and flush points handed from the dispatcher to every handler pump at once. The dispatcher fills a batch in
+/// place; when the last pump has passed it, its slots are cleared (no delivered event stays reachable) and it goes back
+/// to its monitor's free list for reuse, so steady traffic allocates no batches. A batch abandoned at a timed-out
+/// shutdown is simply left to the garbage collector.
 /// </summary>
 internal sealed class EnvelopeBatch
 {
     private readonly Envelope[] _items;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<EnvelopeBatch> _free;
     private int _readers;
 
-    public EnvelopeBatch(List<Envelope> items, int events, int readers)
+    public EnvelopeBatch(int capacity, System.Collections.Concurrent.ConcurrentQueue<EnvelopeBatch> free)
     {
-        _items = System.Buffers.ArrayPool<Envelope>.Shared.Rent(items.Count);
-        items.CopyTo(_items);
-        Count = items.Count;
-        Events = events;
-        _readers = readers;
+        _items = new Envelope[capacity];
+        _free = free;
     }
 
-    public int Count { get; }
+    public int Count { get; private set; }
 
     /// <summary>How many of the items are events (the rest are flush points).</summary>
-    public int Events { get; }
+    public int Events { get; private set; }
+
+    public bool IsFull => Count == _items.Length;
 
     public Envelope this[int index] => _items[index];
 
-    /// <summary>Called by each pump once it has passed every item; the last one returns the array.</summary>
+    /// <summary>Appends an item (dispatcher only, before <see cref="Seal"/>).</summary>
+    public void Add(Envelope item)
+    {
+        _items[Count++] = item;
+        if (item.Event is not null)
+        {
+            Events++;
+        }
+    }
+
+    /// <summary>Sets how many pumps will pass the batch; called before it is handed to any of them.</summary>
+    public void Seal(int readers) => _readers = readers;
+
+    /// <summary>Called by each pump once it has passed every item; the last one recycles the batch.</summary>
     public void Release()
     {
         if (Interlocked.Decrement(ref _readers) == 0)
         {
-            System.Buffers.ArrayPool<Envelope>.Shared.Return(_items, clearArray: true);
+            Recycle();
         }
+    }
+
+    /// <summary>Clears the items and returns the batch to the free list.</summary>
+    public void Recycle()
+    {
+        Array.Clear(_items, 0, Count);
+        Count = 0;
+        Events = 0;
+        _free.Enqueue(this);
     }
 }

@@ -5,65 +5,81 @@ namespace Aztp.Core.Internal;
 /// <summary>
 /// Monotonic ULIDs (48-bit millisecond time, 80 random bits, Crockford base32) prefixed with <c>evt_</c>.
 /// Within one millisecond the random part is incremented, so ids sort in creation order within a process.
-/// The state (time and random part) is one immutable object replaced by compare-and-swap: emitters on many threads
-/// never wait on a lock, and each id is taken from exactly one state.
 /// </summary>
+/// <remarks>
+/// One immutable-base state object per millisecond (its time and random start) carries an atomic sequence number:
+/// an id costs one interlocked increment and allocates nothing, and a new state (with fresh randomness) is made only
+/// when the clock moves to a later millisecond. An id is taken from a state only if that state is still the current
+/// one after the increment, so an id never sorts before an id that was completed earlier. The text form is made only
+/// when it is first read (<see cref="Format"/>).
+/// </remarks>
 internal static class EventId
 {
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    private static State s_state = new(-1, 0, 0);
+    private const int Length = 30;
+    private static State? s_state;
 
-    public static string Next(DateTimeOffset now)
+    /// <summary>The next id's 128 bits: the high word holds the 48-bit time and the top 16 random bits.</summary>
+    public static UInt128 Next(DateTimeOffset now)
     {
         long ms = Math.Max(0, now.ToUnixTimeMilliseconds());
-        Span<byte> r = stackalloc byte[10];
-        State next;
         while (true)
         {
             var current = Volatile.Read(ref s_state);
-            if (ms > current.Ms)
+            if (current is null || ms > current.Ms)
             {
-                RandomNumberGenerator.Fill(r);
-                next = new State(ms, (ulong)(r[0] << 8 | r[1]), BitConverter.ToUInt64(r[2..]));
+                // A later millisecond (an earlier one, after a clock step, keeps counting in the last state).
+                var fresh = new State(ms);
+                if (ReferenceEquals(Interlocked.CompareExchange(ref s_state, fresh, current), current))
+                {
+                    return fresh.At(0);
+                }
+                continue;
             }
-            else
+            var sequence = Interlocked.Increment(ref current.Sequence);
+            if (ReferenceEquals(Volatile.Read(ref s_state), current))
             {
-                // Same (or an earlier, clock-stepped) millisecond: keep the last time and increment the random part.
-                var lo = current.Lo + 1;
-                next = new State(current.Ms, lo == 0 ? (current.Hi + 1) & 0xFFFF : current.Hi, lo);
+                return current.At(sequence);
             }
-            if (ReferenceEquals(Interlocked.CompareExchange(ref s_state, next, current), current))
-            {
-                break;
-            }
+            // The state moved on between the read and the increment: take an id from the new one.
         }
-        return string.Create(30, next, static (span, state) =>
-        {
-            "evt_".AsSpan().CopyTo(span);
-            var dst = span[4..];
-            var t = state.Ms;
-            // 10 characters of time (50 bits, top 2 zero).
-            for (var i = 9; i >= 0; i--)
-            {
-                dst[i] = Alphabet[(int)(t & 31)];
-                t >>= 5;
-            }
-            // 16 characters of randomness (80 bits): hi (16 bits) then lo (64 bits).
-            var rnd = new UInt128(state.Hi, state.Lo);
-            for (var i = 25; i >= 10; i--)
-            {
-                dst[i] = Alphabet[(int)(ulong)(rnd & 31)];
-                rnd >>= 5;
-            }
-        });
     }
 
-    private sealed class State(long ms, ulong hi, ulong lo)
+    /// <summary>The text form: <c>evt_</c> and 26 Crockford base32 characters.</summary>
+    public static string Format(UInt128 value) => string.Create(Length, value, static (span, v) => Write(span, v));
+
+    /// <summary>Writes the text form into 30 characters.</summary>
+    public static void Write(Span<char> destination, UInt128 value)
     {
-        public long Ms { get; } = ms;
+        "evt_".AsSpan().CopyTo(destination);
+        var dst = destination[4..Length];
+        // 26 characters of 5 bits each = 130 bits; the top 2 are zero (10 time characters hold 50 bits for 48).
+        for (var i = 25; i >= 0; i--)
+        {
+            dst[i] = Alphabet[(int)(ulong)(value & 31)];
+            value >>= 5;
+        }
+    }
 
-        public ulong Hi { get; } = hi;
+    private sealed class State
+    {
+        private static readonly UInt128 RandomMask = (UInt128.One << 80) - 1;
+        private readonly UInt128 _start;
 
-        public ulong Lo { get; } = lo;
+        public State(long ms)
+        {
+            Ms = ms;
+            Span<byte> r = stackalloc byte[10];
+            RandomNumberGenerator.Fill(r);
+            _start = new UInt128((ulong)(r[0] << 8 | r[1]), BitConverter.ToUInt64(r[2..]));
+        }
+
+        public long Ms { get; }
+
+        /// <summary>How many ids after the first this millisecond has given out.</summary>
+        public long Sequence;
+
+        // The random part counts up from its start (wrapping within 80 bits, as a ULID's increment would).
+        public UInt128 At(long sequence) => ((UInt128)(ulong)Ms << 80) | ((_start + (ulong)sequence) & RandomMask);
     }
 }

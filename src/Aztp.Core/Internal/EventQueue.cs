@@ -3,70 +3,119 @@ using System.Collections.Concurrent;
 namespace Aztp.Core.Internal;
 
 /// <summary>
-/// The monitor's intake: a bounded multi-producer, single-consumer queue. Enqueueing while there is room is lock-free
-/// (one <see cref="ConcurrentQueue{T}"/> enqueue and one interlocked add); producers wait only when the queue is full,
-/// and the consumer is woken only when it has gone to sleep on an empty queue.
+/// The monitor's intake: a bounded multi-producer, single-consumer ring. Enqueueing while there is room costs one
+/// compare-and-swap (the reservation of a position) and no allocation; producers wait only when the ring is full, and
+/// the consumer is woken only when it has gone to sleep on an empty ring. Items the monitor adds itself (flush points
+/// wait like events; its own fault and backpressure reports must never wait) bypass the bound through a small
+/// side queue.
 /// </summary>
 /// <remarks>
-/// One word holds the item count and two flags, so that completion cannot lose an item: a producer reserves its slot
-/// (count + 1) before it enqueues and sees in the same atomic step whether the queue was completed; the consumer ends
-/// only by moving the word from "completed, zero items" to "ended" in one compare-and-swap. A producer that reserved
-/// before completion is therefore always waited for and delivered; one that reserved after is refused (the emitter
-/// gets <see cref="ObjectDisposedException"/>), and an internal item offered after the end is reported as not queued.
+/// <para>Each slot carries a sequence number (the position it will next hold, +1 once written), so the consumer takes
+/// exactly the items that were published, in reservation order, and a producer never overwrites an item not yet
+/// taken. The tail word holds the next position and a completed flag: a producer reserves by a compare-and-swap of the
+/// whole word, so a reservation either happened before completion (the consumer waits for it and drains it) or fails
+/// and the emitter is refused with <see cref="ObjectDisposedException"/>.</para>
+/// <para>The side queue keeps the earlier design: one word holds its item count and an ended flag, a producer
+/// reserves (count + 1) before it enqueues, and the consumer ends only by moving the word from zero items to ended in
+/// one compare-and-swap; an internal item offered after that is reported as not queued.</para>
+/// <para>Wake-ups use the same handshake on both sides: the consumer announces it is going to sleep with an
+/// interlocked exchange and then re-reads the tail; a producer reads the announcement after its interlocked
+/// reservation. One of the two always sees the other.</para>
 /// </remarks>
 // SemaphoreSlim needs disposing only when its AvailableWaitHandle is used, which this class never does.
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "No wait handle is ever created.")]
 internal sealed class EventQueue
 {
     private const long CompletedFlag = 1L << 62;
+    private const long PositionMask = CompletedFlag - 1;
     private const long EndedFlag = 1L << 61;
     private const long CountMask = EndedFlag - 1;
-    private readonly ConcurrentQueue<Envelope> _items = new();
+    private readonly Slot[] _slots;
+    private readonly long _mask;
+    private readonly int _capacity;
+    private readonly ConcurrentQueue<Envelope> _side = new();
     private readonly SemaphoreSlim _itemsSignal = new(0);
     private readonly SemaphoreSlim _spaceSignal = new(0);
-    private readonly int _capacity;
-    private long _state;
+    // The next position to reserve, with the completed flag; written only by interlocked operations.
+    private long _tail;
+    // The next position to take; written by the consumer only (published once per batch, see Publish).
+    private long _head;
+    private long _published;
+    private long _sideState;
     private int _consumerSleeping;
     private int _producersWaiting;
 
-    public EventQueue(int capacity) => _capacity = capacity;
+    public EventQueue(int capacity)
+    {
+        _capacity = capacity;
+        var size = (int)Math.Min(1L << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity)));
+        _slots = new Slot[size];
+        for (var i = 0; i < size; i++)
+        {
+            _slots[i].Sequence = i;
+        }
+        _mask = size - 1;
+    }
 
-    /// <summary>Items queued now (including reservations in progress).</summary>
-    public int Count => (int)Math.Max(0, Interlocked.Read(ref _state) & CountMask);
+    /// <summary>Items queued now (including reservations being written).</summary>
+    public int Count => (int)Math.Clamp(Position(Volatile.Read(ref _tail)) - Volatile.Read(ref _head) + (Volatile.Read(ref _sideState) & CountMask), 0, int.MaxValue);
 
-    public bool IsCompleted => (Interlocked.Read(ref _state) & CompletedFlag) != 0;
+    /// <summary>How many items were ever accepted through the bounded path.</summary>
+    public long Accepted => Position(Volatile.Read(ref _tail));
 
-    /// <summary>True when nothing is queued (items being added may still be in flight).</summary>
-    public bool IsEmpty => _items.IsEmpty;
+    public bool IsCompleted => (Volatile.Read(ref _tail) & CompletedFlag) != 0;
+
+    /// <summary>True when nothing is queued (reservations being written count as queued).</summary>
+    public bool IsEmpty => Position(Volatile.Read(ref _tail)) == _head && _side.IsEmpty;
 
     /// <summary>Adds an item when there is room; false when full or completed.</summary>
     public bool TryEnqueue(Envelope item)
     {
-        var state = Interlocked.Increment(ref _state);
-        if ((state & CompletedFlag) != 0 || (state & CountMask) > _capacity)
+        var tail = Volatile.Read(ref _tail);
+        while (true)
         {
-            // Undo the reservation only: it freed no real room, so no waiting producer is woken.
-            Interlocked.Decrement(ref _state);
-            return false;
+            if ((tail & CompletedFlag) != 0 || tail - Volatile.Read(ref _published) >= _capacity)
+            {
+                return false;
+            }
+            ref var slot = ref _slots[tail & _mask];
+            if (Volatile.Read(ref slot.Sequence) != tail)
+            {
+                // The slot still holds an item not taken (only possible with a stale view of the head): full.
+                var now = Volatile.Read(ref _tail);
+                if (now == tail)
+                {
+                    return false;
+                }
+                tail = now;
+                continue;
+            }
+            var seen = Interlocked.CompareExchange(ref _tail, tail + 1, tail);
+            if (seen != tail)
+            {
+                tail = seen;
+                continue;
+            }
+            slot.Item = item;
+            Volatile.Write(ref slot.Sequence, tail + 1);
+            WakeConsumer();
+            return true;
         }
-        _items.Enqueue(item);
-        WakeConsumer();
-        return true;
     }
 
     /// <summary>
-    /// Adds an item regardless of capacity (internal events and flush points; bounded by their sources), also after
+    /// Adds an item regardless of capacity (the monitor's own events; bounded by their sources), also after
     /// completion while the consumer is still draining. False only once the consumer has ended.
     /// </summary>
     public bool EnqueueUnbounded(Envelope item)
     {
-        var state = Interlocked.Increment(ref _state);
+        var state = Interlocked.Increment(ref _sideState);
         if ((state & EndedFlag) != 0)
         {
-            Interlocked.Decrement(ref _state);
+            Interlocked.Decrement(ref _sideState);
             return false;
         }
-        _items.Enqueue(item);
+        _side.Enqueue(item);
         WakeConsumer();
         return true;
     }
@@ -86,7 +135,7 @@ internal sealed class EventQueue
             try
             {
                 // Re-check after announcing ourselves, so a dequeue in between cannot be missed.
-                if (Count < _capacity || IsCompleted)
+                if (Position(Volatile.Read(ref _tail)) - Volatile.Read(ref _published) < _capacity || IsCompleted)
                 {
                     continue;
                 }
@@ -105,25 +154,36 @@ internal sealed class EventQueue
     /// </summary>
     public async ValueTask<bool> WaitForItemsAsync()
     {
+        var spin = new SpinWait();
         while (true)
         {
-            if (!_items.IsEmpty)
+            if (!_side.IsEmpty)
             {
                 return true;
             }
-            var state = Interlocked.Read(ref _state);
-            if ((state & CompletedFlag) != 0)
+            var tail = Volatile.Read(ref _tail);
+            if (Position(tail) != _head)
             {
-                if (Interlocked.CompareExchange(ref _state, CompletedFlag | EndedFlag, CompletedFlag) == CompletedFlag)
+                if (Volatile.Read(ref _slots[_head & _mask].Sequence) == _head + 1)
+                {
+                    return true;
+                }
+                // Reserved but not yet written: the producer is between two instructions.
+                spin.SpinOnce(sleep1Threshold: -1);
+                continue;
+            }
+            if ((tail & CompletedFlag) != 0)
+            {
+                // Nothing can be reserved any more; end unless an internal item is on its way.
+                if (Interlocked.CompareExchange(ref _sideState, EndedFlag, 0) == 0)
                 {
                     return false;
                 }
-                // A producer reserved a slot before completion and is about to enqueue: wait for it.
-                Thread.Yield();
+                spin.SpinOnce(sleep1Threshold: -1);
                 continue;
             }
             Interlocked.Exchange(ref _consumerSleeping, 1);
-            if (!_items.IsEmpty || IsCompleted)
+            if (Position(Volatile.Read(ref _tail)) != _head || !_side.IsEmpty || IsCompleted)
             {
                 Volatile.Write(ref _consumerSleeping, 0);
                 continue;
@@ -132,21 +192,45 @@ internal sealed class EventQueue
         }
     }
 
-    /// <summary>Takes an item without waiting.</summary>
+    /// <summary>Takes an item without waiting (internal items first). Call <see cref="Publish"/> after a run of takes.</summary>
     public bool TryDequeue(out Envelope item)
     {
-        if (!_items.TryDequeue(out item))
+        if (!_side.IsEmpty && _side.TryDequeue(out item))
         {
+            Interlocked.Decrement(ref _sideState);
+            return true;
+        }
+        var head = _head;
+        ref var slot = ref _slots[head & _mask];
+        if (Volatile.Read(ref slot.Sequence) != head + 1)
+        {
+            item = default;
             return false;
         }
-        Release();
+        item = slot.Item;
+        // Clear the reference at once: a taken event must not stay reachable from the ring.
+        slot.Item = default;
+        Volatile.Write(ref slot.Sequence, head + _slots.Length);
+        _head = head + 1;
         return true;
+    }
+
+    /// <summary>Makes the room freed by the takes so far visible to producers and wakes those waiting for it.</summary>
+    public void Publish()
+    {
+        var head = _head;
+        var previous = Interlocked.Exchange(ref _published, head);
+        var waiting = Volatile.Read(ref _producersWaiting);
+        if (waiting > 0 && head > previous)
+        {
+            _spaceSignal.Release((int)Math.Min(waiting, head - previous));
+        }
     }
 
     /// <summary>Stops intake; the consumer drains what is queued (and what producers already reserved), then ends.</summary>
     public void Complete()
     {
-        Interlocked.Or(ref _state, CompletedFlag);
+        Interlocked.Or(ref _tail, CompletedFlag);
         Volatile.Write(ref _consumerSleeping, 0);
         _itemsSignal.Release();
         var waiting = Volatile.Read(ref _producersWaiting);
@@ -156,14 +240,7 @@ internal sealed class EventQueue
         }
     }
 
-    private void Release()
-    {
-        Interlocked.Decrement(ref _state);
-        if (Volatile.Read(ref _producersWaiting) > 0)
-        {
-            _spaceSignal.Release();
-        }
-    }
+    private static long Position(long tail) => tail & PositionMask;
 
     private void WakeConsumer()
     {
@@ -171,5 +248,11 @@ internal sealed class EventQueue
         {
             _itemsSignal.Release();
         }
+    }
+
+    private struct Slot
+    {
+        public Envelope Item;
+        public long Sequence;
     }
 }

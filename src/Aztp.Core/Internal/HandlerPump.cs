@@ -20,8 +20,13 @@ internal sealed class HandlerPump
     private readonly CancellationToken _shutdown;
     private List<SecurityEvent> _batch;
     private CancellationTokenSource _callCts;
+    // Single-writer counters (no interlocked operations on the per-event path): the dispatcher adds to _queued, this
+    // pump's own loop advances _taken and _delivered; readers on other threads see them through volatile reads.
+    private long _queued;
+    private long _taken;
     private long _delivered;
-    private long _pending;
+    // Successful deliveries not yet subtracted from the queue-depth metric (done once per batch).
+    private long _depthToRelease;
 
     /// <param name="handler">The handler.</param>
     /// <param name="monitor">The monitor to report deliveries and faults to.</param>
@@ -52,15 +57,16 @@ internal sealed class HandlerPump
 
     public Task Completion { get; }
 
-    public long Delivered => Interlocked.Read(ref _delivered);
+    public long Delivered => Volatile.Read(ref _delivered);
 
     /// <summary>Events still queued (not yet taken by the handler).</summary>
-    public long Pending => Math.Max(0, Interlocked.Read(ref _pending));
+    public long Pending => Math.Max(0, Volatile.Read(ref _queued) - Volatile.Read(ref _taken));
 
     /// <summary>Queues a batch (events and flush points, in order); the pump releases it once it has passed it.</summary>
     public ValueTask EnqueueAsync(EnvelopeBatch batch, CancellationToken cancellationToken)
     {
-        Interlocked.Add(ref _pending, batch.Events);
+        // Only the dispatcher calls this, one batch at a time.
+        Volatile.Write(ref _queued, _queued + batch.Events);
         return _queue.Writer.TryWrite(batch) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(batch, cancellationToken);
     }
 
@@ -75,16 +81,20 @@ internal sealed class HandlerPump
             {
                 while (reader.TryRead(out var items))
                 {
+                    // Locals that live across awaits are fields of this method's state machine: they are cleared
+                    // after the batch, so a delivered event is not kept reachable until the next batch arrives.
+                    Envelope item;
                     for (var i = 0; i < items.Count; i++)
                     {
-                        var item = items[i];
+                        item = items[i];
                         if (item.Marker is { } marker)
                         {
                             await FlushBatchAsync().ConfigureAwait(false);
+                            ReleaseDepth();
                             marker.Signal();
                             continue;
                         }
-                        Interlocked.Decrement(ref _pending);
+                        Volatile.Write(ref _taken, _taken + 1);
                         if (_batchHandler is null)
                         {
                             await InvokeAsync(item.Event!).ConfigureAwait(false);
@@ -97,9 +107,13 @@ internal sealed class HandlerPump
                         }
                     }
                     // Batch handlers keep the events themselves, not the batch, so it can go back now.
+                    item = default;
                     items.Release();
+                    items = null!;
+                    ReleaseDepth();
                 }
                 await FlushBatchAsync().ConfigureAwait(false);
+                ReleaseDepth();
             }
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
@@ -241,7 +255,21 @@ internal sealed class HandlerPump
 
     private void Completed(int count, SecurityEvent first, Exception? error, bool timedOut)
     {
-        Interlocked.Add(ref _delivered, count);
+        Volatile.Write(ref _delivered, _delivered + count);
+        if (error is null && !timedOut)
+        {
+            _depthToRelease += count;
+            return;
+        }
         _monitor.OnDelivered(this, count, first, error, timedOut);
+    }
+
+    private void ReleaseDepth()
+    {
+        if (_depthToRelease > 0)
+        {
+            AztpMetrics.QueueDepth.Add(-_depthToRelease);
+            _depthToRelease = 0;
+        }
     }
 }
