@@ -15,7 +15,7 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
         var state = new CallState(traceId.ToHexString(), spanId.ToHexString(), Stopwatch.GetTimestamp());
         context.RequestHeaders.Add(Trace.Header, Trace.Format(state.TraceId, state.SpanId));
         context.SetState(this, state);
-        Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer).WithTrace(state.TraceId, state.SpanId));
+        Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer, state.TraceId, state.SpanId));
         return ValueTask.CompletedTask;
     }
 
@@ -27,9 +27,10 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
         }
         var elapsed = Trace.Elapsed(state.Start);
         var e = status.StatusCode == StatusCode.OK
-            ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed)
-            : monitor.Events.RpcFailed(context.Method, peer, (int)status.StatusCode, status.StatusCode.ToString(), elapsed, "client");
-        Trace.Post(monitor, e.WithTrace(state.TraceId, state.SpanId));
+            ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed, state.TraceId, state.SpanId)
+            : monitor.Events.RpcFailed(context.Method, peer, (int)status.StatusCode, status.StatusCode.ToString(), elapsed, "client")
+                .WithTrace(state.TraceId, state.SpanId);
+        Trace.Post(monitor, e);
     }
 
     private sealed record CallState(string TraceId, string SpanId, long Start);
