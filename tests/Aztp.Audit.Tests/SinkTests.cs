@@ -77,15 +77,8 @@ public sealed class SinkTests
         var path = dir.File("audit.jsonl");
         var sink = await JsonlAuditSink.OpenAsync(new JsonlAuditSinkOptions { Path = path, Signer = signer, CheckpointEvery = 250 });
         var events = TestEvents.Many(2000);
-        var monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false });
-        monitor.AddHandler(sink);
-        foreach (var e in events)
-        {
-            await monitor.EmitAsync(e);
-        }
-        await monitor.FlushAsync();
+        await TestMonitor.EmitAllAsync(sink, events);
         Assert.Equal(2000 + 8, sink.LastSeq);
-        await monitor.DisposeAsync();
         await sink.DisposeAsync();
 
         var result = await AuditVerifier.VerifyAsync(path, new AuditVerifyOptions { TrustAnchors = pki.Anchors });

@@ -128,17 +128,7 @@ public sealed class SqliteCheckpointTests
         var sink = await SqliteAuditSink.OpenAsync(options);
         await using (sink)
         {
-            var monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false });
-            await using (monitor)
-            {
-                monitor.AddHandler(sink);
-                foreach (var e in events)
-                {
-                    await monitor.EmitAsync(e);
-                }
-                await monitor.FlushAsync();
-                Assert.Equal(0, monitor.Statistics.HandlerFailures);
-            }
+            await TestMonitor.EmitAllAsync(sink, events);
             await sink.FlushAsync();
             Assert.True(sink.Checkpointer!.PassiveCheckpoints >= 1);
         }

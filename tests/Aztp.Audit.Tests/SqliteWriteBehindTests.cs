@@ -21,17 +21,7 @@ public sealed class SqliteWriteBehindTests
         });
         await using (sink)
         {
-            var monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false });
-            await using (monitor)
-            {
-                monitor.AddHandler(sink);
-                foreach (var e in events)
-                {
-                    await monitor.EmitAsync(e);
-                }
-                await monitor.FlushAsync();
-                Assert.Equal(0, monitor.Statistics.HandlerFailures);
-            }
+            await TestMonitor.EmitAllAsync(sink, events);
             await sink.FlushAsync();
             Assert.Equal(sink.LastSeq, sink.StoredSeq);
         }

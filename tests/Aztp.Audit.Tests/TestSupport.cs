@@ -156,3 +156,23 @@ internal static class EventRow
         Assert.Equal(json, reader.GetString(12));
     }
 }
+
+/// <summary>The real path into a sink: events emitted one by one into a <see cref="SecurityMonitor"/> that has the sink as a handler.</summary>
+internal static class TestMonitor
+{
+    /// <summary>Emits every event, waits until the monitor has handed them all to the sink, and requires no handler failure.</summary>
+    public static async Task EmitAllAsync(AuditSink sink, IEnumerable<SecurityEvent> events)
+    {
+        var monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false });
+        await using (monitor)
+        {
+            monitor.AddHandler(sink);
+            foreach (var e in events)
+            {
+                await monitor.EmitAsync(e);
+            }
+            await monitor.FlushAsync();
+            Assert.Equal(0, monitor.Statistics.HandlerFailures);
+        }
+    }
+}
