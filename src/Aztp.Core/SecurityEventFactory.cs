@@ -172,6 +172,31 @@ public sealed class SecurityEventFactory
             Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
             ActorSelf(), _time, traceId, spanId);
 
+    /// <summary>
+    /// rpc/request_sent (client) at an explicit trace position (the outgoing call's span, which is not
+    /// <see cref="EventTrace.Current"/>): the same event as <c>RpcRequestSent(method, peer).WithTrace(trace)</c>, made
+    /// without the intermediate copy; the ids are formatted only when read.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="trace">The call's trace position, or <see langword="null"/>.</param>
+    public SecurityEvent RpcRequestSent(string method, string peer, EventTrace? trace) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf(), _time, trace);
+
+    /// <summary>
+    /// rpc/response_received (client) at an explicit trace position: the same event as
+    /// <c>RpcResponseReceived(method, peer, durationMs).WithTrace(trace)</c>, made without the intermediate copy.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="durationMs">Time from start to end of the call.</param>
+    /// <param name="trace">The call's trace position, or <see langword="null"/>.</param>
+    public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs, EventTrace? trace) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ActorSelf(), _time, trace);
+
     /// <summary>rpc/request_received (server): a call arrived from a verified caller.</summary>
     public SecurityEvent RpcRequestReceived(string method, string? callerSpiffeId, string? peerIp) =>
         Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
