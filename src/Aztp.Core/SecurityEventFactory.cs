@@ -14,6 +14,7 @@ public sealed class SecurityEventFactory
     private readonly TimeProvider _time;
     private readonly EventActor _self;
     private EventActor? _lastPeer;
+    private EventActor? _lastPeerWithoutIp;
     private StringsValue? _lastStrings;
 
     /// <summary>Creates a factory for an agent.</summary>
@@ -281,16 +282,18 @@ public sealed class SecurityEventFactory
     private EventActor ActorSelf() => _self;
 
     // The last peer actor made, reused while calls keep coming from the same caller and address (actors are
-    // immutable, so events may share one); any other peer replaces it.
+    // immutable, so events may share one); any other peer replaces it. Actors without an address (a policy decision's
+    // principal) have their own slot, so one call's events, with and without the caller's address, don't evict each other.
     private EventActor Peer(string spiffeId, string? ip)
     {
-        var last = _lastPeer;
+        ref var slot = ref ip is null ? ref _lastPeerWithoutIp : ref _lastPeer;
+        var last = slot;
         if (last is not null && string.Equals(last.Id, spiffeId, StringComparison.Ordinal) && string.Equals(last.Ip, ip, StringComparison.Ordinal))
         {
             return last;
         }
         last = EventActor.Agent(spiffeId, ip);
-        _lastPeer = last;
+        slot = last;
         return last;
     }
 

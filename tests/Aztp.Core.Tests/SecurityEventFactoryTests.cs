@@ -192,6 +192,23 @@ public class SecurityEventFactoryDataTests
     }
 
     [Fact]
+    public void PeerActors_OfOneCall_WithAndWithoutTheAddress_AreEachMadeOnce()
+    {
+        var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        const string Caller = "spiffe://company.org/caller";
+        var received = factory.RpcRequestReceived("echo", Caller, "10.0.0.1").Actor;
+        var decided = factory.PolicyEvaluated(true, Caller, "echo", "ok").Actor;
+        var sent = factory.RpcResponseSent("echo", Caller, "10.0.0.1", 1).Actor;
+        var nextDecision = factory.PolicyEvaluated(true, Caller, "echo", "ok").Actor;
+
+        Assert.Equal(EventActor.Agent(Caller, "10.0.0.1"), received);
+        Assert.Equal(EventActor.Agent(Caller), decided);
+        Assert.Same(received, sent);
+        Assert.Same(decided, nextDecision);
+        Assert.Equal(EventActor.Agent("spiffe://company.org/other"), factory.PolicyEvaluated(true, "spiffe://company.org/other", "echo", "ok").Actor);
+    }
+
+    [Fact]
     public void Ids_AreUniqueAcrossThreads_AndSortedWithinEach()
     {
         const int PerThread = 20_000;

@@ -84,9 +84,13 @@ public static class RpcLoadDriver
 
             if (args.Length > 3 && args[3] is "plain" or "secured")
             {
-                // Profiling aid: one path only, for attaching dotnet-trace (not a measurement).
-                var (t, c, _, _) = await LoadAsync(callers, TimeSpan.FromSeconds(seconds), args[3] == "plain" ? plainCall : securedCall, null);
-                Console.WriteLine(FormattableString.Invariant($"{args[3]} only: {t.TotalSeconds:F1} s, CPU {c.TotalSeconds:F1} s"));
+                // Profiling aid: one path only, for attaching dotnet-trace (not a measurement). With a fifth argument
+                // "alloc", the runtime's allocation samples (one per ~100 KB) are tallied by type, per call.
+                using var allocations = args.Length > 4 && args[4] == "alloc" ? new AllocationSampler() : null;
+                var calls = new List<long>();
+                var (t, c, m, _) = await LoadAsync(callers, TimeSpan.FromSeconds(seconds), args[3] == "plain" ? plainCall : securedCall, calls);
+                Console.WriteLine(FormattableString.Invariant($"{args[3]} only: {t.TotalSeconds:F1} s, CPU {c.TotalSeconds:F1} s, {calls.Count:N0} calls, {m / Math.Max(1, calls.Count):N0} B/call"));
+                allocations?.Print(calls.Count);
                 return 0;
             }
 
