@@ -22,6 +22,12 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     private readonly EventTrace? _trace;
     private readonly string? _traceId;
     private readonly string? _spanId;
+    // The time as UTC ticks and the three enums as bytes (all defined values fit): 16 bytes less per event than a
+    // DateTimeOffset and three int-sized enums.
+    private readonly long _utcTicks;
+    private readonly byte _type;
+    private readonly byte _severity;
+    private readonly byte _outcome;
 
     /// <summary>Creates an event with every field given explicitly (used when reading events back from storage).</summary>
     /// <exception cref="ArgumentException">A required field is missing or malformed.</exception>
@@ -43,12 +49,12 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         ArgumentNullException.ThrowIfNull(data);
         ValidateEnums(type, severity, outcome);
         _id = id;
-        Type = type;
-        Timestamp = TruncateToMilliseconds(timestamp);
+        _type = (byte)type;
+        _utcTicks = TruncateToMilliseconds(timestamp).UtcTicks;
         AgentId = agentId;
         SpiffeId = spiffeId;
-        Severity = severity;
-        Outcome = outcome;
+        _severity = (byte)severity;
+        _outcome = (byte)outcome;
         _traceId = traceId;
         _spanId = spanId;
         Actor = actor;
@@ -78,12 +84,12 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         _idHigh = source._idHigh;
         _idLow = source._idLow;
         _id = source._id;
-        Type = source.Type;
-        Timestamp = source.Timestamp;
+        _type = source._type;
+        _utcTicks = source._utcTicks;
         AgentId = source.AgentId;
         SpiffeId = source.SpiffeId;
-        Severity = source.Severity;
-        Outcome = source.Outcome;
+        _severity = source._severity;
+        _outcome = source._outcome;
         _trace = trace;
         _traceId = traceId;
         _spanId = spanId;
@@ -97,12 +103,12 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         Debug.Assert(trusted);
         _idHigh = (ulong)(id >> 64);
         _idLow = (ulong)id;
-        Type = type;
-        Timestamp = utcMilliseconds;
+        _type = (byte)type;
+        _utcTicks = utcMilliseconds.UtcTicks;
         AgentId = agentId;
         SpiffeId = spiffeId;
-        Severity = severity;
-        Outcome = outcome;
+        _severity = (byte)severity;
+        _outcome = (byte)outcome;
         _trace = trace;
         _traceId = traceId;
         _spanId = spanId;
@@ -165,10 +171,10 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     public string Id => _id ?? FormatId();
 
     /// <summary>The event type.</summary>
-    public SecurityEventType Type { get; }
+    public SecurityEventType Type => (SecurityEventType)_type;
 
     /// <summary>When the event happened, in UTC with millisecond precision.</summary>
-    public DateTimeOffset Timestamp { get; }
+    public DateTimeOffset Timestamp => new(_utcTicks, TimeSpan.Zero);
 
     /// <summary>The name of the agent that emitted the event.</summary>
     public string AgentId { get; }
@@ -177,10 +183,10 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     public string? SpiffeId { get; }
 
     /// <summary>How urgent the event is.</summary>
-    public EventSeverity Severity { get; }
+    public EventSeverity Severity => (EventSeverity)_severity;
 
     /// <summary>What happened to the attempted action.</summary>
-    public EventOutcome Outcome { get; }
+    public EventOutcome Outcome => (EventOutcome)_outcome;
 
     /// <summary>The W3C trace id (32 hex digits) the event belongs to, when traced.</summary>
     public string? TraceId => _trace is null ? _traceId : _trace.TraceId;
