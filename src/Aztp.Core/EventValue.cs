@@ -39,6 +39,9 @@ public readonly struct EventValue : IEquatable<EventValue>
     /// <summary>Whether this is JSON null.</summary>
     public bool IsNull => _ref is null;
 
+    /// <summary>The value's reference part, for identity checks inside Core (a reused array value is the same object).</summary>
+    internal object? Reference => _ref;
+
     /// <summary>Creates a string value; a <see langword="null"/> string becomes <see cref="Null"/>.</summary>
     public static EventValue FromString(string? value) => value is null ? default : new(value, 0);
 

@@ -18,6 +18,16 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     private readonly ulong _idHigh;
     private readonly ulong _idLow;
     private string? _id;
+    // The trace: either a shared EventTrace (formatted on first read, once per trace position) or explicit strings.
+    private readonly EventTrace? _trace;
+    private readonly string? _traceId;
+    private readonly string? _spanId;
+    // The time as UTC ticks and the three enums as bytes (all defined values fit): 16 bytes less per event than a
+    // DateTimeOffset and three int-sized enums.
+    private readonly long _utcTicks;
+    private readonly byte _type;
+    private readonly byte _severity;
+    private readonly byte _outcome;
 
     /// <summary>Creates an event with every field given explicitly (used when reading events back from storage).</summary>
     /// <exception cref="ArgumentException">A required field is missing or malformed.</exception>
@@ -39,14 +49,14 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         ArgumentNullException.ThrowIfNull(data);
         ValidateEnums(type, severity, outcome);
         _id = id;
-        Type = type;
-        Timestamp = TruncateToMilliseconds(timestamp);
+        _type = (byte)type;
+        _utcTicks = TruncateToMilliseconds(timestamp).UtcTicks;
         AgentId = agentId;
         SpiffeId = spiffeId;
-        Severity = severity;
-        Outcome = outcome;
-        TraceId = traceId;
-        SpanId = spanId;
+        _severity = (byte)severity;
+        _outcome = (byte)outcome;
+        _traceId = traceId;
+        _spanId = spanId;
         Actor = actor;
         Data = data;
     }
@@ -69,44 +79,46 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
 
     // For events made here from already-checked parts (a new event from validated enums, or a copy of an event):
     // the public constructor's argument checks would only repeat work on the hot path.
-    private SecurityEvent(SecurityEvent source, string? traceId, string? spanId, EventData data)
+    private SecurityEvent(SecurityEvent source, EventTrace? trace, string? traceId, string? spanId, EventData data)
     {
         _idHigh = source._idHigh;
         _idLow = source._idLow;
         _id = source._id;
-        Type = source.Type;
-        Timestamp = source.Timestamp;
+        _type = source._type;
+        _utcTicks = source._utcTicks;
         AgentId = source.AgentId;
         SpiffeId = source.SpiffeId;
-        Severity = source.Severity;
-        Outcome = source.Outcome;
-        TraceId = traceId;
-        SpanId = spanId;
+        _severity = source._severity;
+        _outcome = source._outcome;
+        _trace = trace;
+        _traceId = traceId;
+        _spanId = spanId;
         Actor = source.Actor;
         Data = data;
     }
 
     private SecurityEvent(UInt128 id, SecurityEventType type, DateTimeOffset utcMilliseconds, string agentId, string? spiffeId,
-        EventSeverity severity, EventOutcome outcome, string? traceId, string? spanId, EventActor? actor, EventData data, bool trusted)
+        EventSeverity severity, EventOutcome outcome, EventTrace? trace, string? traceId, string? spanId, EventActor? actor, EventData data, bool trusted)
     {
         Debug.Assert(trusted);
         _idHigh = (ulong)(id >> 64);
         _idLow = (ulong)id;
-        Type = type;
-        Timestamp = utcMilliseconds;
+        _type = (byte)type;
+        _utcTicks = utcMilliseconds.UtcTicks;
         AgentId = agentId;
         SpiffeId = spiffeId;
-        Severity = severity;
-        Outcome = outcome;
-        TraceId = traceId;
-        SpanId = spanId;
+        _severity = (byte)severity;
+        _outcome = (byte)outcome;
+        _trace = trace;
+        _traceId = traceId;
+        _spanId = spanId;
         Actor = actor;
         Data = data;
     }
 
     /// <summary>
     /// Creates a new event now: a fresh sortable id, the current UTC time (milliseconds), and the trace and span ids of
-    /// <see cref="Activity.Current"/> when there is one.
+    /// <see cref="EventTrace.Current"/>, or else of <see cref="Activity.Current"/> when it is a W3C activity.
     /// </summary>
     public static SecurityEvent Create(
         SecurityEventType type,
@@ -129,14 +141,14 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider)
     {
         var now = timeProvider.GetUtcNow();
-        var activity = Activity.Current;
+        var trace = EventTrace.Current;
         string? traceId = null, spanId = null;
-        if (activity is not null && activity.IdFormat == ActivityIdFormat.W3C)
+        if (trace is null && Activity.Current is { } activity && activity.IdFormat == ActivityIdFormat.W3C)
         {
             traceId = activity.TraceId.ToHexString();
             spanId = activity.SpanId.ToHexString();
         }
-        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, traceId, spanId, actor, data, trusted: true);
+        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, trace, traceId, spanId, actor, data, trusted: true);
     }
 
     /// <summary>A new event now, in an explicit trace instead of <see cref="Activity.Current"/>'s (parts already checked).</summary>
@@ -144,17 +156,25 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider, string? traceId, string? spanId)
     {
         var now = timeProvider.GetUtcNow();
-        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, traceId, spanId, actor, data, trusted: true);
+        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, null, traceId, spanId, actor, data, trusted: true);
+    }
+
+    /// <summary>A new event now, in an explicit trace position instead of the ambient one (parts already checked).</summary>
+    internal static SecurityEvent CreateInTrace(SecurityEventType type, string agentId, string? spiffeId, EventSeverity severity,
+        EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider, EventTrace? trace)
+    {
+        var now = timeProvider.GetUtcNow();
+        return new SecurityEvent(EventId.Next(now), type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, trace, null, null, actor, data, trusted: true);
     }
 
     /// <summary>Unique, sortable id: <c>evt_</c> followed by a ULID.</summary>
     public string Id => _id ?? FormatId();
 
     /// <summary>The event type.</summary>
-    public SecurityEventType Type { get; }
+    public SecurityEventType Type => (SecurityEventType)_type;
 
     /// <summary>When the event happened, in UTC with millisecond precision.</summary>
-    public DateTimeOffset Timestamp { get; }
+    public DateTimeOffset Timestamp => new(_utcTicks, TimeSpan.Zero);
 
     /// <summary>The name of the agent that emitted the event.</summary>
     public string AgentId { get; }
@@ -163,16 +183,16 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     public string? SpiffeId { get; }
 
     /// <summary>How urgent the event is.</summary>
-    public EventSeverity Severity { get; }
+    public EventSeverity Severity => (EventSeverity)_severity;
 
     /// <summary>What happened to the attempted action.</summary>
-    public EventOutcome Outcome { get; }
+    public EventOutcome Outcome => (EventOutcome)_outcome;
 
     /// <summary>The W3C trace id (32 hex digits) the event belongs to, when traced.</summary>
-    public string? TraceId { get; }
+    public string? TraceId => _trace is null ? _traceId : _trace.TraceId;
 
     /// <summary>The W3C span id (16 hex digits) current when the event was created.</summary>
-    public string? SpanId { get; }
+    public string? SpanId => _trace is null ? _spanId : _trace.SpanId;
 
     /// <summary>Who performed the action, when known.</summary>
     public EventActor? Actor { get; }
@@ -185,7 +205,7 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     public SecurityEvent WithData(EventData data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        return new(this, TraceId, SpanId, data);
+        return new(this, _trace, _traceId, _spanId, data);
     }
 
     /// <summary>
@@ -194,7 +214,14 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     /// </summary>
     /// <param name="traceId">32 lower-case hex digits, or null.</param>
     /// <param name="spanId">16 lower-case hex digits, or null.</param>
-    public SecurityEvent WithTrace(string? traceId, string? spanId) => new(this, traceId, spanId, Data);
+    public SecurityEvent WithTrace(string? traceId, string? spanId) => new(this, null, traceId, spanId, Data);
+
+    /// <summary>
+    /// A copy of this event (same id, time and data) at an explicit trace position, for code that tracks a span without
+    /// making it <see cref="EventTrace.Current"/> (for example the client side of an RPC).
+    /// </summary>
+    /// <param name="trace">The trace position, or <see langword="null"/> for none.</param>
+    public SecurityEvent WithTrace(EventTrace? trace) => new(this, trace, null, null, Data);
 
     /// <summary>The canonical JSON of this event.</summary>
     public override string ToString() => SecurityEventJson.Serialize(this);

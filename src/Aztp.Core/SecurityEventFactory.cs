@@ -14,6 +14,10 @@ public sealed class SecurityEventFactory
     private readonly TimeProvider _time;
     private readonly EventActor _self;
     private EventActor? _lastPeer;
+    private EventActor? _lastPeerWithoutIp;
+    private LastData? _lastSent;
+    private LastData? _lastReceived;
+    private LastData? _lastEvaluated;
     private StringsValue? _lastStrings;
 
     /// <summary>Creates a factory for an agent.</summary>
@@ -112,11 +116,23 @@ public sealed class SecurityEventFactory
         {
             errorList = EventValue.Null;
         }
+        var ids = Strings(policyIds ?? []);
+        EventData data;
+        if (errorList.IsNull && _lastEvaluated is { } last && last.Matches(allowed, reason, principal, method, resource, ids.Reference))
+        {
+            data = last.Data;
+        }
+        else
+        {
+            data = Data(EventActions.Evaluated, allowed, ("allowed", allowed), ("reason", reason), ("principal", principal), ("method", method),
+                ("policyIds", ids), ("errors", errorList), ("resource", resource));
+            if (errorList.IsNull)
+            {
+                _lastEvaluated = new LastData(allowed, reason, principal, method, resource, ids.Reference, data);
+            }
+        }
         return Make(SecurityEventType.Policy, allowed ? EventSeverity.Info : EventSeverity.Warning,
-            allowed ? EventOutcome.Success : EventOutcome.Denied,
-            Data(EventActions.Evaluated, allowed, ("allowed", allowed), ("reason", reason), ("principal", principal), ("method", method),
-                ("policyIds", Strings(policyIds ?? [])), ("errors", errorList), ("resource", resource)),
-            Peer(principal, peerIp));
+            allowed ? EventOutcome.Success : EventOutcome.Denied, data, Peer(principal, peerIp));
     }
 
     /// <summary>policy/loaded: a policy set became active.</summary>
@@ -138,7 +154,7 @@ public sealed class SecurityEventFactory
     /// <summary>rpc/request_sent (client): a call to another agent started.</summary>
     public SecurityEvent RpcRequestSent(string method, string peer) =>
         Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
-            Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf());
+            RequestSentData(method, peer), ActorSelf());
 
     /// <summary>rpc/response_received (client): the call completed with status OK.</summary>
     public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs) =>
@@ -156,7 +172,7 @@ public sealed class SecurityEventFactory
     /// <param name="spanId">16 lower-case hex digits, or null.</param>
     public SecurityEvent RpcRequestSent(string method, string peer, string? traceId, string? spanId) =>
         SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
-            Data(EventActions.RequestSent, true, ("method", method), ("peer", peer)), ActorSelf(), _time, traceId, spanId);
+            RequestSentData(method, peer), ActorSelf(), _time, traceId, spanId);
 
     /// <summary>
     /// rpc/response_received (client) in an explicit W3C trace: the same event as
@@ -172,10 +188,35 @@ public sealed class SecurityEventFactory
             Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
             ActorSelf(), _time, traceId, spanId);
 
+    /// <summary>
+    /// rpc/request_sent (client) at an explicit trace position (the outgoing call's span, which is not
+    /// <see cref="EventTrace.Current"/>): the same event as <c>RpcRequestSent(method, peer).WithTrace(trace)</c>, made
+    /// without the intermediate copy; the ids are formatted only when read.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="trace">The call's trace position, or <see langword="null"/>.</param>
+    public SecurityEvent RpcRequestSent(string method, string peer, EventTrace? trace) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            RequestSentData(method, peer), ActorSelf(), _time, trace);
+
+    /// <summary>
+    /// rpc/response_received (client) at an explicit trace position: the same event as
+    /// <c>RpcResponseReceived(method, peer, durationMs).WithTrace(trace)</c>, made without the intermediate copy.
+    /// </summary>
+    /// <param name="method">The method.</param>
+    /// <param name="peer">The target.</param>
+    /// <param name="durationMs">Time from start to end of the call.</param>
+    /// <param name="trace">The call's trace position, or <see langword="null"/>.</param>
+    public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs, EventTrace? trace) =>
+        SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
+            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ActorSelf(), _time, trace);
+
     /// <summary>rpc/request_received (server): a call arrived from a verified caller.</summary>
     public SecurityEvent RpcRequestReceived(string method, string? callerSpiffeId, string? peerIp) =>
         Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
-            Data(EventActions.RequestReceived, true, ("method", method), ("peer", callerSpiffeId ?? peerIp)),
+            RequestReceivedData(method, callerSpiffeId ?? peerIp),
             callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
     /// <summary>rpc/response_sent (server): the handler completed with status OK.</summary>
@@ -255,17 +296,55 @@ public sealed class SecurityEventFactory
 
     private EventActor ActorSelf() => _self;
 
+    // Events whose data has no per-call field (request_sent, request_received, policy/evaluated) carry the same data
+    // call after call from one caller to one method with one decision. EventData is immutable, so the last data made for
+    // each of them is reused when every input is equal (strings compared by content, the policy-ids value by identity,
+    // which Strings() keeps while the names are the same); anything else makes new data and replaces it.
+    private EventData RequestSentData(string method, string peer)
+    {
+        if (_lastSent is { } last && last.Matches(true, method, peer, null, null, null))
+        {
+            return last.Data;
+        }
+        var data = Data(EventActions.RequestSent, true, ("method", method), ("peer", peer));
+        _lastSent = new LastData(true, method, peer, null, null, null, data);
+        return data;
+    }
+
+    private EventData RequestReceivedData(string method, string? peer)
+    {
+        if (_lastReceived is { } last && last.Matches(true, method, peer, null, null, null))
+        {
+            return last.Data;
+        }
+        var data = Data(EventActions.RequestReceived, true, ("method", method), ("peer", peer));
+        _lastReceived = new LastData(true, method, peer, null, null, null, data);
+        return data;
+    }
+
+    private sealed class LastData(bool flag, string? a, string? b, string? c, string? d, object? reference, EventData data)
+    {
+        public EventData Data { get; } = data;
+
+        public bool Matches(bool flag2, string? a2, string? b2, string? c2, string? d2, object? reference2) =>
+            flag == flag2 && ReferenceEquals(reference, reference2)
+            && string.Equals(a, a2, StringComparison.Ordinal) && string.Equals(b, b2, StringComparison.Ordinal)
+            && string.Equals(c, c2, StringComparison.Ordinal) && string.Equals(d, d2, StringComparison.Ordinal);
+    }
+
     // The last peer actor made, reused while calls keep coming from the same caller and address (actors are
-    // immutable, so events may share one); any other peer replaces it.
+    // immutable, so events may share one); any other peer replaces it. Actors without an address (a policy decision's
+    // principal) have their own slot, so one call's events, with and without the caller's address, don't evict each other.
     private EventActor Peer(string spiffeId, string? ip)
     {
-        var last = _lastPeer;
+        ref var slot = ref ip is null ? ref _lastPeerWithoutIp : ref _lastPeer;
+        var last = slot;
         if (last is not null && string.Equals(last.Id, spiffeId, StringComparison.Ordinal) && string.Equals(last.Ip, ip, StringComparison.Ordinal))
         {
             return last;
         }
         last = EventActor.Agent(spiffeId, ip);
-        _lastPeer = last;
+        slot = last;
         return last;
     }
 

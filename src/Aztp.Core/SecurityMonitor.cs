@@ -328,9 +328,15 @@ public sealed class SecurityMonitor : IAsyncDisposable
         }
     }
 
-    private static SecurityEvent Prepare(SecurityEvent securityEvent)
+    // Data found clean by the redactor, most recent first. Events share immutable data (the factory reuses a call's
+    // request and decision data for the next call), and redaction depends on nothing but the data, so data checked once
+    // needs no second scan. Only the dispatcher reads and writes these slots.
+    private readonly EventData?[] _cleanData = new EventData?[4];
+    private int _cleanNext;
+
+    private SecurityEvent Prepare(SecurityEvent securityEvent)
     {
-        var redacted = EventRedactor.Redact(securityEvent);
+        var redacted = Redact(securityEvent);
         if (!AztpMetrics.Events.Enabled)
         {
             return redacted;
@@ -338,6 +344,26 @@ public sealed class SecurityMonitor : IAsyncDisposable
         AztpMetrics.Events.Add(1,
             new KeyValuePair<string, object?>("type", SecurityEventJson.TypeName(redacted.Type)),
             new KeyValuePair<string, object?>("outcome", SecurityEventJson.OutcomeName(redacted.Outcome)));
+        return redacted;
+    }
+
+    private SecurityEvent Redact(SecurityEvent securityEvent)
+    {
+        var data = securityEvent.Data;
+        var clean = _cleanData;
+        for (var i = 0; i < clean.Length; i++)
+        {
+            if (ReferenceEquals(clean[i], data))
+            {
+                return securityEvent;
+            }
+        }
+        var redacted = EventRedactor.Redact(securityEvent);
+        if (ReferenceEquals(redacted, securityEvent))
+        {
+            clean[_cleanNext] = data;
+            _cleanNext = (_cleanNext + 1) % clean.Length;
+        }
         return redacted;
     }
 

@@ -5,6 +5,9 @@ public sealed class ClientCallContext
 {
     private readonly IList<ClientInterceptor> _interceptors;
     private Dictionary<object, object?>? _items;
+    // The first interceptor's state in a field (most channels have one interceptor: no array per call), the others'
+    // in an array indexed by their position.
+    private object? _firstState;
     private object?[]? _states;
 
     internal ClientCallContext(string method, MethodType type, Uri address, Metadata requestHeaders, DateTime? deadline,
@@ -46,6 +49,10 @@ public sealed class ClientCallContext
     public object? GetState(ClientInterceptor interceptor)
     {
         var slot = SlotOf(interceptor);
+        if (slot == 0)
+        {
+            return _firstState;
+        }
         return _states is { } states && slot < states.Length ? states[slot] : null;
     }
 
@@ -57,6 +64,11 @@ public sealed class ClientCallContext
     public void SetState(ClientInterceptor interceptor, object? state)
     {
         var slot = SlotOf(interceptor);
+        if (slot == 0)
+        {
+            _firstState = state;
+            return;
+        }
         _states ??= new object?[_interceptors.Count];
         if (slot >= _states.Length)
         {

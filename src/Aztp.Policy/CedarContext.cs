@@ -20,7 +20,7 @@ public sealed class CedarContext
     internal RecordValue Record { get; }
 
     /// <summary>The names of the context's top-level fields.</summary>
-    public IEnumerable<string> Keys => Record.Attrs.Keys;
+    public IEnumerable<string> Keys => Record.Keys;
 
     /// <summary>Parses a JSON object in Cedar's value format.</summary>
     /// <exception cref="CedarJsonException">The JSON is not an object or holds a value Cedar cannot represent.</exception>

@@ -10,14 +10,26 @@ namespace Aztp.Policy;
 /// </summary>
 public sealed class CedarContextBuilder
 {
+    // Up to RecordValue.SmallLimit fields: an array handed to the record as is (one allocation, duplicate keys found by
+    // an ordinal scan); beyond that, a dictionary.
+    private KeyValuePair<string, Value>[]? _small;
+    private int _count;
     private Dictionary<string, Value>? _fields;
+    private bool _built;
 
     /// <summary>Creates a builder for about <paramref name="capacity"/> fields (more may be added).</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is negative.</exception>
     public CedarContextBuilder(int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
-        _fields = new Dictionary<string, Value>(capacity, StringComparer.Ordinal);
+        if (capacity <= RecordValue.SmallLimit)
+        {
+            _small = capacity == 0 ? [] : new KeyValuePair<string, Value>[capacity];
+        }
+        else
+        {
+            _fields = new Dictionary<string, Value>(capacity, StringComparer.Ordinal);
+        }
     }
 
     /// <summary>Adds a string field.</summary>
@@ -72,21 +84,60 @@ public sealed class CedarContextBuilder
     /// <exception cref="InvalidOperationException">The context was already built.</exception>
     public CedarContext Build()
     {
-        var fields = _fields ?? throw Built();
+        if (_built)
+        {
+            throw Built();
+        }
+        _built = true;
+        var record = _fields is not null ? new RecordValue(_fields) : new RecordValue(_small!, _count);
         _fields = null;
-        return new CedarContext(new RecordValue(fields));
+        _small = null;
+        return new CedarContext(record);
     }
 
     private CedarContextBuilder Put(string name, Value value)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var fields = _fields ?? throw Built();
-        if (!fields.TryAdd(name, value))
+        if (_built)
         {
-            throw new ArgumentException($"context: duplicate key `{name}`", nameof(name));
+            throw Built();
         }
+        if (_fields is not null)
+        {
+            if (!_fields.TryAdd(name, value))
+            {
+                throw Duplicate(name);
+            }
+            return this;
+        }
+        var small = _small!;
+        if (RecordValue.IndexOf(small, _count, name) >= 0)
+        {
+            throw Duplicate(name);
+        }
+        if (_count == small.Length)
+        {
+            if (_count == RecordValue.SmallLimit)
+            {
+                // More fields than an array record holds: move to a dictionary.
+                var fields = new Dictionary<string, Value>(_count + 1, StringComparer.Ordinal);
+                for (var i = 0; i < _count; i++)
+                {
+                    fields.Add(small[i].Key, small[i].Value);
+                }
+                fields.Add(name, value);
+                _fields = fields;
+                _small = null;
+                return this;
+            }
+            Array.Resize(ref small, Math.Min(RecordValue.SmallLimit, Math.Max(4, _count * 2)));
+            _small = small;
+        }
+        small[_count++] = new KeyValuePair<string, Value>(name, value);
         return this;
     }
+
+    private static ArgumentException Duplicate(string name) => new($"context: duplicate key `{name}`", nameof(name));
 
     private static InvalidOperationException Built() => new("This builder's context was already built; use a new builder per request.");
 }

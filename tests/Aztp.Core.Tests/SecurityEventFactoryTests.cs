@@ -192,6 +192,90 @@ public class SecurityEventFactoryDataTests
     }
 
     [Fact]
+    public void PeerActors_OfOneCall_WithAndWithoutTheAddress_AreEachMadeOnce()
+    {
+        var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        const string Caller = "spiffe://company.org/caller";
+        var received = factory.RpcRequestReceived("echo", Caller, "10.0.0.1").Actor;
+        var decided = factory.PolicyEvaluated(true, Caller, "echo", "ok").Actor;
+        var sent = factory.RpcResponseSent("echo", Caller, "10.0.0.1", 1).Actor;
+        var nextDecision = factory.PolicyEvaluated(true, Caller, "echo", "ok").Actor;
+
+        Assert.Equal(EventActor.Agent(Caller, "10.0.0.1"), received);
+        Assert.Equal(EventActor.Agent(Caller), decided);
+        Assert.Same(received, sent);
+        Assert.Same(decided, nextDecision);
+        Assert.Equal(EventActor.Agent("spiffe://company.org/other"), factory.PolicyEvaluated(true, "spiffe://company.org/other", "echo", "ok").Actor);
+    }
+
+    public static TheoryData<string, bool, string, string, string, string[], string?> EvaluatedVariants => new()
+    {
+        { "same", true, "ok", "spiffe://company.org/a", "echo", ["p1"], "spiffe://company.org/finance" },
+        { "allowed", false, "ok", "spiffe://company.org/a", "echo", ["p1"], "spiffe://company.org/finance" },
+        { "reason", true, "other", "spiffe://company.org/a", "echo", ["p1"], "spiffe://company.org/finance" },
+        { "principal", true, "ok", "spiffe://company.org/b", "echo", ["p1"], "spiffe://company.org/finance" },
+        { "method", true, "ok", "spiffe://company.org/a", "tax", ["p1"], "spiffe://company.org/finance" },
+        { "policies", true, "ok", "spiffe://company.org/a", "echo", ["p1", "p2"], "spiffe://company.org/finance" },
+        { "no policies", true, "ok", "spiffe://company.org/a", "echo", [], "spiffe://company.org/finance" },
+        { "resource", true, "ok", "spiffe://company.org/a", "echo", ["p1"], "spiffe://company.org/other" },
+        { "no resource", true, "ok", "spiffe://company.org/a", "echo", ["p1"], null },
+    };
+
+    [Theory]
+    [MemberData(nameof(EvaluatedVariants))]
+    public void PolicyEvaluated_ReusesTheLastDataOnlyWhenEveryInputIsEqual(string change, bool allowed, string reason, string principal,
+        string method, string[] policyIds, string? resource)
+    {
+        var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        var first = factory.PolicyEvaluated(true, "spiffe://company.org/a", "echo", "ok", ["p1"], null, "spiffe://company.org/finance");
+        // Equal content in new string instances (the policy names are the engine's own, the same objects each decision,
+        // in a new list): still the same data.
+        var next = factory.PolicyEvaluated(allowed, new string(principal), new string(method), new string(reason),
+            policyIds.Select(string.Intern).ToList(), null, resource is null ? null : new string(resource));
+        var fresh = new SecurityEventFactory("finance", "spiffe://company.org/finance")
+            .PolicyEvaluated(allowed, principal, method, reason, policyIds, null, resource);
+
+        Assert.Equal(fresh.Data, next.Data);
+        Assert.Equal(SecurityEventJson.Serialize(fresh).Split("\"data\":")[1], SecurityEventJson.Serialize(next).Split("\"data\":")[1]);
+        Assert.Equal(change == "same", ReferenceEquals(first.Data, next.Data));
+    }
+
+    [Fact]
+    public void PolicyEvaluated_WithErrors_IsNeverAnsweredWithCachedData()
+    {
+        var factory = new SecurityEventFactory("finance", "spiffe://company.org/finance");
+        var clean = factory.PolicyEvaluated(false, "spiffe://company.org/a", "echo", "deny", [], null, "r");
+        var failed = factory.PolicyEvaluated(false, "spiffe://company.org/a", "echo", "deny", [], ["p9"], "r");
+        var cleanAgain = factory.PolicyEvaluated(false, "spiffe://company.org/a", "echo", "deny", [], null, "r");
+
+        Assert.Equal(["p9"], failed.Data["errors"].AsArray().Select(v => v.AsString()));
+        Assert.False(clean.Data.ContainsKey("errors"));
+        Assert.Same(clean.Data, cleanAgain.Data);
+    }
+
+    [Fact]
+    public void RequestSentAndReceived_ReuseTheLastData_WhileMethodAndPeerStayTheSame()
+    {
+        var factory = new SecurityEventFactory("caller", "spiffe://company.org/caller");
+        var trace = EventTrace.NewTrace();
+        var a = factory.RpcRequestSent("/svc/M", "127.0.0.1:1", trace);
+        var b = factory.RpcRequestSent("/svc/M", new string("127.0.0.1:1"), "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331");
+        var c = factory.RpcRequestSent("/svc/N", "127.0.0.1:1");
+        Assert.Same(a.Data, b.Data);
+        Assert.Equal("/svc/N", c.Data["method"].AsString());
+        Assert.Equal("127.0.0.1:1", c.Data["peer"].AsString());
+
+        var r1 = factory.RpcRequestReceived("echo", "spiffe://company.org/a", "10.0.0.1");
+        var r2 = factory.RpcRequestReceived("echo", "spiffe://company.org/a", "10.0.0.2");
+        var r3 = factory.RpcRequestReceived("echo", null, "10.0.0.3");
+        var r4 = factory.RpcRequestReceived("echo", "spiffe://company.org/b", "10.0.0.2");
+        Assert.Same(r1.Data, r2.Data);
+        Assert.Equal("10.0.0.3", r3.Data["peer"].AsString());
+        Assert.Equal("spiffe://company.org/b", r4.Data["peer"].AsString());
+        Assert.Equal(EventActions.RequestReceived, r4.Data["action"].AsString());
+    }
+
+    [Fact]
     public void Ids_AreUniqueAcrossThreads_AndSortedWithinEach()
     {
         const int PerThread = 20_000;

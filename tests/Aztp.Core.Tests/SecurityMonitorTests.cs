@@ -348,6 +348,33 @@ public class SecurityMonitorTests
     }
 
     [Fact]
+    public async Task EventsSharingData_AreEachRedacted_AndCleanSharedDataIsDeliveredAsIs()
+    {
+        var collector = new Collector();
+        var monitor = new SecurityMonitor("a", new MonitoringOptions { ConsoleLogging = false, Handlers = { collector } });
+        var secret = EventData.Of(new("action", "failed"), new("detail", "got -----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"));
+        var clean = EventData.Of(new("action", "verified"), new("detail", "fine"));
+        var cleanEvents = new List<SecurityEvent>();
+        for (var i = 0; i < 6; i++)
+        {
+            // Interleaved with other data, so the clean data's remembered check is tested after other entries.
+            await monitor.EmitAsync(monitor.Events.Create(SecurityEventType.Identity, EventSeverity.Warning, EventOutcome.Failure, secret));
+            var e = monitor.Events.Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success, clean);
+            cleanEvents.Add(e);
+            await monitor.EmitAsync(e);
+            await monitor.EmitAsync(monitor.Events.Create(SecurityEventType.Identity, EventSeverity.Info, EventOutcome.Success,
+                EventData.Of(new("action", "verified"), new("n", i))));
+        }
+        await monitor.DisposeAsync();
+
+        var redacted = collector.Events.Where(e => e.Data["action"].AsString() == "failed").ToList();
+        Assert.Equal(6, redacted.Count);
+        Assert.All(redacted, e => Assert.Equal("got [REDACTED:PEM]", e.Data["detail"].AsString()));
+        var delivered = collector.Events.Where(e => e.Data.TryGetValue("detail", out var d) && d.AsString() == "fine").ToList();
+        Assert.Equal(cleanEvents, delivered, ReferenceEqualityComparer.Instance);
+    }
+
+    [Fact]
     public async Task Events_AreRedactedBeforeAnyHandlerSeesThem()
     {
         var collector = new Collector();

@@ -149,6 +149,56 @@ public sealed class AuthorizerTests
         Assert.Throws<InvalidOperationException>(() => builder.Build());
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 5)]
+    [InlineData(5, 5)]
+    [InlineData(0, 8)]
+    [InlineData(8, 9)]
+    [InlineData(2, 9)]
+    [InlineData(20, 20)]
+    [InlineData(3, 30)]
+    public void ContextBuilder_AnyFieldCountAndCapacity_GivesTheFromValuesRecord_InOrder_AndFindsEveryField(int capacity, int count)
+    {
+        var fields = Enumerable.Range(0, count).Select(i => new KeyValuePair<string, object?>("f" + i, i % 2 == 0 ? i : "v" + i)).ToList();
+        var builder = new CedarContextBuilder(capacity);
+        foreach (var (name, value) in fields)
+        {
+            builder.Add(name, value);
+        }
+        if (count > 0)
+        {
+            // A duplicate is refused whichever form the builder holds by now.
+            Assert.Throws<ArgumentException>(() => builder.Add("f0", 1));
+        }
+        var context = builder.Build();
+        var expected = CedarContext.FromValues(fields);
+
+        Assert.Equal(expected.Record, context.Record);
+        Assert.Equal(context.Record, expected.Record);
+        Assert.Equal(expected.Record.GetHashCode(), context.Record.GetHashCode());
+        Assert.Equal(fields.Select(f => f.Key), context.Keys);
+        Assert.Equal(count, context.Record.Count);
+        foreach (var (name, _) in fields)
+        {
+            Assert.True(context.Record.ContainsKey(name));
+            Assert.True(context.Record.TryGetValue(name, out var v));
+            Assert.True(expected.Record.TryGetValue(name, out var e));
+            Assert.Equal(e, v);
+        }
+        Assert.False(context.Record.ContainsKey("missing"));
+        Assert.False(context.Record.TryGetValue("F0", out _));
+        if (count > 1)
+        {
+            // A record with one field fewer is a different record.
+            Assert.NotEqual(CedarContext.FromValues(fields.Skip(1)).Record, context.Record);
+            var set = PolicySet.Parse("""
+                permit(principal, action, resource) when { context has f1 && context.f1 == "v1" && !(context has f999) };
+                """);
+            Assert.True(CedarAuthorizer.Authorize(set, Entities, new AuthorizationRequest(Client, Tax, Finance, context)).IsAllowed);
+        }
+    }
+
     [Fact]
     public void ContextBuilder_Context_DecidesLikeFromValues()
     {

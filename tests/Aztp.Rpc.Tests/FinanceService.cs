@@ -1,3 +1,4 @@
+using Aztp.Core;
 using Aztp.Grpc;
 using Aztp.Rpc.Tests.Protos;
 
@@ -10,13 +11,22 @@ public sealed class FinanceService
 
     public int Calls => Volatile.Read(ref _calls);
 
-    /// <summary>The trace id of <see cref="System.Diagnostics.Activity.Current"/> in the last CalculateTax handler.</summary>
+    /// <summary>The trace id of an event the last CalculateTax handler made itself (the handler's own events).</summary>
     public string? LastTraceId { get; private set; }
+
+    /// <summary>The trace id of <see cref="System.Diagnostics.Activity.Current"/> in the last CalculateTax handler.</summary>
+    public string? LastActivityTraceId { get; private set; }
+
+    /// <summary>The span id of <see cref="System.Diagnostics.Activity.Current"/> in the last CalculateTax handler.</summary>
+    public string? LastActivitySpanId { get; private set; }
 
     public Task<TaxReply> CalculateTax(TaxRequest request, ServerCallContext context)
     {
         Interlocked.Increment(ref _calls);
-        LastTraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
+        LastTraceId = SecurityEvent.Create(SecurityEventType.Rpc, "finance-handler", null, EventSeverity.Info, EventOutcome.Success,
+            EventData.Empty).TraceId;
+        LastActivityTraceId = System.Diagnostics.Activity.Current?.TraceId.ToHexString();
+        LastActivitySpanId = System.Diagnostics.Activity.Current?.SpanId.ToHexString();
         return Task.FromResult(new TaxReply { Tax = request.Amount / 5 });
     }
 

@@ -84,16 +84,23 @@ public static class RpcLoadDriver
 
             if (args.Length > 3 && args[3] is "plain" or "secured")
             {
-                // Profiling aid: one path only, for attaching dotnet-trace (not a measurement).
-                var (t, c, _, _) = await LoadAsync(callers, TimeSpan.FromSeconds(seconds), args[3] == "plain" ? plainCall : securedCall, null);
-                Console.WriteLine(FormattableString.Invariant($"{args[3]} only: {t.TotalSeconds:F1} s, CPU {c.TotalSeconds:F1} s"));
+                // Profiling aid: one path only, for attaching dotnet-trace (not a measurement). With a fifth argument
+                // "alloc", the runtime's allocation samples (one per ~100 KB) are tallied by type, per call.
+                using var allocations = args.Length > 4 && args[4] == "alloc" ? new AllocationSampler() : null;
+                var calls = new List<long>();
+                var (t, c, m, _) = await LoadAsync(callers, TimeSpan.FromSeconds(seconds), args[3] == "plain" ? plainCall : securedCall, calls);
+                Console.WriteLine(FormattableString.Invariant($"{args[3]} only: {t.TotalSeconds:F1} s, CPU {c.TotalSeconds:F1} s, {calls.Count:N0} calls, {m / Math.Max(1, calls.Count):N0} B/call"));
+                allocations?.Print(calls.Count);
                 return 0;
             }
 
             // Setting 1: saturating load (the throughput setting). Setting 2: one sequential caller, where p50 is
             // the per-call latency rather than queueing (callers ÷ throughput), so the added p50 is the added work.
-            var (a, b) = await MeasureAlternatingAsync(callers, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(seconds), plainCall, securedCall);
-            var (a1, b1) = await MeasureAlternatingAsync(1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(sequentialSeconds), plainCall, securedCall);
+            var (a, b, _) = await MeasureAlternatingAsync(callers, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(seconds), 5, plainCall, securedCall);
+            // One caller: many short alternating slices (about 0.25 s each), so that a change in the machine's load moves
+            // both paths alike; besides the pooled p50s, each plain/secured pair of slices gives its own added p50.
+            var pairs = Math.Max(5, (int)Math.Round(sequentialSeconds / 0.25));
+            var (a1, b1, paired) = await MeasureAlternatingAsync(1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(sequentialSeconds), pairs, plainCall, securedCall);
             Console.WriteLine($"seconds-per-path={seconds} (saturating), {sequentialSeconds} (sequential); cpus={Environment.ProcessorCount}; server GC={System.Runtime.GCSettings.IsServerGC}");
             Console.WriteLine("| callers | path | calls/s | CPU per call | allocated per call | GCs gen0/1/2 | p50 | p99 |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
@@ -105,6 +112,9 @@ public static class RpcLoadDriver
                 $"{callers} callers: throughput ratio secured/plain = {b.CallsPerSecond / a.CallsPerSecond:F3}; CPU ratio plain/secured = {a.CpuPerCall / b.CpuPerCall:F3} (added CPU {(b.CpuPerCall - a.CpuPerCall).TotalMicroseconds:F1} µs/call); added p50 = {(b.P50 - a.P50).TotalMicroseconds:F0} µs, p99 = {(b.P99 - a.P99).TotalMicroseconds:F0} µs"));
             Console.WriteLine(FormattableString.Invariant(
                 $"1 caller: added p50 = {(b1.P50 - a1.P50).TotalMicroseconds:F1} µs, added p99 = {(b1.P99 - a1.P99).TotalMicroseconds:F1} µs; CPU ratio plain/secured = {a1.CpuPerCall / b1.CpuPerCall:F3} (added CPU {(b1.CpuPerCall - a1.CpuPerCall).TotalMicroseconds:F1} µs/call)"));
+            paired.Sort();
+            Console.WriteLine(FormattableString.Invariant(
+                $"1 caller, {paired.Count} paired slices: median added p50 = {Quantile(paired, 0.5):F1} µs (quartiles {Quantile(paired, 0.25):F1} to {Quantile(paired, 0.75):F1} µs)"));
             Console.WriteLine(FormattableString.Invariant($"secured agent events emitted: {finance.Monitor.Statistics.Emitted + caller.Monitor.Statistics.Emitted:N0}"));
             return 0;
         }
@@ -120,10 +130,14 @@ public static class RpcLoadDriver
     /// <summary>Throughput, process CPU time (all threads: client, server, monitor) per call, and latency quantiles.</summary>
     private sealed record Result(double CallsPerSecond, TimeSpan CpuPerCall, long BytesPerCall, (int Gen0, int Gen1, int Gen2) Gcs, TimeSpan P50, TimeSpan P99);
 
-    /// <summary>Warms both paths, then gives each the same total time in five alternating slices.</summary>
-    private static async Task<(Result A, Result B)> MeasureAlternatingAsync(int callers, TimeSpan warmup, TimeSpan total, Func<Task> a, Func<Task> b)
+    private static double Quantile(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, q * sorted.Count)];
+
+    /// <summary>
+    /// Warms both paths, then gives each the same total time in <paramref name="slices"/> alternating slices; also returns,
+    /// per pair of slices, the secured slice's p50 minus the plain slice's (µs).
+    /// </summary>
+    private static async Task<(Result A, Result B, List<double> PairedP50)> MeasureAlternatingAsync(int callers, TimeSpan warmup, TimeSpan total, int slices, Func<Task> a, Func<Task> b)
     {
-        const int slices = 5;
         await LoadAsync(callers, warmup, a, null);
         await LoadAsync(callers, warmup, b, null);
         var samplesA = new List<long>();
@@ -131,8 +145,11 @@ public static class RpcLoadDriver
         TimeSpan timeA = TimeSpan.Zero, timeB = TimeSpan.Zero, cpuA = TimeSpan.Zero, cpuB = TimeSpan.Zero;
         long bytesA = 0, bytesB = 0;
         (int, int, int) gcA = default, gcB = default;
+        var paired = new List<double>(slices);
         for (var i = 0; i < slices; i++)
         {
+            var beforeA = samplesA.Count;
+            var beforeB = samplesB.Count;
             var (t, c, m, g) = await LoadAsync(callers, total / slices, a, samplesA);
             timeA += t;
             cpuA += c;
@@ -143,8 +160,20 @@ public static class RpcLoadDriver
             cpuB += c;
             bytesB += m;
             gcB = (gcB.Item1 + g.Item1, gcB.Item2 + g.Item2, gcB.Item3 + g.Item3);
+            paired.Add((SliceP50(samplesB, beforeB) - SliceP50(samplesA, beforeA)).TotalMicroseconds);
         }
-        return (Summarize(samplesA, timeA, cpuA, bytesA, gcA), Summarize(samplesB, timeB, cpuB, bytesB, gcB));
+        return (Summarize(samplesA, timeA, cpuA, bytesA, gcA), Summarize(samplesB, timeB, cpuB, bytesB, gcB), paired);
+    }
+
+    private static TimeSpan SliceP50(List<long> samples, int from)
+    {
+        var slice = samples.GetRange(from, samples.Count - from).ToArray();
+        if (slice.Length == 0)
+        {
+            return TimeSpan.Zero;
+        }
+        Array.Sort(slice);
+        return Stopwatch.GetElapsedTime(0, slice[slice.Length / 2]);
     }
 
     private static Result Summarize(List<long> samples, TimeSpan elapsed, TimeSpan cpu, long allocated, (int, int, int) gcs)

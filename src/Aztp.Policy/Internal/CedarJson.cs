@@ -338,7 +338,7 @@ internal static class CedarJsonWriter
                 break;
             case RecordValue r:
                 w.WriteStartObject();
-                foreach (var (k, item) in r.Attrs)
+                foreach (var (k, item) in r.Fields)
                 {
                     w.WritePropertyName(k);
                     Write(w, item);

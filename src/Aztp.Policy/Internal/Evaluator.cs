@@ -102,7 +102,7 @@ internal sealed class Evaluator(AuthorizationRequest request, EntityStore store)
                     return t switch
                     {
                         EntityValue ev => BoolValue.Of(store.TryGet(ev.Uid, out var data) && data.Attrs.ContainsKey(x.Attr)),
-                        RecordValue r => BoolValue.Of(r.Attrs.ContainsKey(x.Attr)),
+                        RecordValue r => BoolValue.Of(r.ContainsKey(x.Attr)),
                         _ => throw EvaluationException.Type("one of [record, entity]", t),
                     };
                 }
@@ -121,7 +121,7 @@ internal sealed class Evaluator(AuthorizationRequest request, EntityStore store)
                                 ? av
                                 : throw new EvaluationException($"`{ev.Uid}` does not have the attribute `{x.Attr}`");
                         case RecordValue r:
-                            return r.Attrs.TryGetValue(x.Attr, out var rv)
+                            return r.TryGetValue(x.Attr, out var rv)
                                 ? rv
                                 : throw new EvaluationException($"record does not have the attribute `{x.Attr}`");
                         default:

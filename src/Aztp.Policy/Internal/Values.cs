@@ -137,13 +137,62 @@ internal sealed class SetValue : Value
 
 internal sealed class RecordValue : Value
 {
+    /// <summary>Records of up to this many fields may be kept as an array (looked up by ordinal scan, no hashing).</summary>
+    public const int SmallLimit = 8;
+
     public static readonly RecordValue Empty = new(new Dictionary<string, Value>(StringComparer.Ordinal));
 
+    // One of two forms: a dictionary, or (for a request context's few fields) an array of distinct keys in insertion
+    // order, which costs one allocation instead of a dictionary's three. Both enumerate in insertion order.
+    private readonly Dictionary<string, Value>? _dict;
+    private readonly KeyValuePair<string, Value>[]? _small;
+    private readonly int _count;
     private int _hash;
 
-    public RecordValue(Dictionary<string, Value> attrs) => Attrs = attrs;
+    public RecordValue(Dictionary<string, Value> attrs)
+    {
+        _dict = attrs;
+        _count = -1;
+    }
 
-    public Dictionary<string, Value> Attrs { get; }
+    /// <summary>A record over <paramref name="count"/> fields of <paramref name="fields"/>, whose keys the caller made distinct.</summary>
+    public RecordValue(KeyValuePair<string, Value>[] fields, int count)
+    {
+        _small = fields;
+        _count = count;
+    }
+
+    public int Count => _dict?.Count ?? _count;
+
+    public IEnumerable<string> Keys => _dict?.Keys ?? Fields.Select(static f => f.Key);
+
+    /// <summary>The fields in insertion order.</summary>
+    public IEnumerable<KeyValuePair<string, Value>> Fields => _dict ?? (IEnumerable<KeyValuePair<string, Value>>)new ArraySegment<KeyValuePair<string, Value>>(_small!, 0, _count);
+
+    public bool ContainsKey(string key) => _dict?.ContainsKey(key) ?? IndexOf(_small!, _count, key) >= 0;
+
+    public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Value value)
+    {
+        if (_dict is not null)
+        {
+            return _dict.TryGetValue(key, out value);
+        }
+        var i = IndexOf(_small!, _count, key);
+        value = i >= 0 ? _small![i].Value : null;
+        return i >= 0;
+    }
+
+    internal static int IndexOf(KeyValuePair<string, Value>[] fields, int count, string key)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            if (string.Equals(fields[i].Key, key, StringComparison.Ordinal))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     public override string TypeName => "record";
 
@@ -157,13 +206,13 @@ internal sealed class RecordValue : Value
         {
             return true;
         }
-        if (r.Attrs.Count != Attrs.Count)
+        if (r.Count != Count)
         {
             return false;
         }
-        foreach (var (k, v) in Attrs)
+        foreach (var (k, v) in Fields)
         {
-            if (!r.Attrs.TryGetValue(k, out var ov) || !ov.Equals(v))
+            if (!r.TryGetValue(k, out var ov) || !ov.Equals(v))
             {
                 return false;
             }
@@ -175,8 +224,8 @@ internal sealed class RecordValue : Value
     {
         if (_hash == 0)
         {
-            var h = 23 + Attrs.Count;
-            foreach (var (k, v) in Attrs)
+            var h = 23 + Count;
+            foreach (var (k, v) in Fields)
             {
                 h ^= HashCode.Combine(StringComparer.Ordinal.GetHashCode(k), v.GetHashCode());
             }
@@ -185,7 +234,7 @@ internal sealed class RecordValue : Value
         return _hash;
     }
 
-    public override string ToString() => "{" + string.Join(", ", Attrs.Select(kv => kv.Key + ": " + kv.Value)) + "}";
+    public override string ToString() => "{" + string.Join(", ", Fields.Select(kv => kv.Key + ": " + kv.Value)) + "}";
 }
 
 /// <summary>An <c>ipaddr</c> extension value: an address and a prefix length (not normalized, as in Cedar).</summary>

@@ -9,13 +9,12 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
 {
     public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken)
     {
-        var traceId = Activity.Current is { IdFormat: ActivityIdFormat.W3C } current ? current.TraceId : ActivityTraceId.CreateRandom();
-        var spanId = ActivitySpanId.CreateRandom();
-        // The hex forms are made once per call and shared by the header and both of the call's events.
-        var state = new CallState(traceId.ToHexString(), spanId.ToHexString(), Stopwatch.GetTimestamp());
-        context.RequestHeaders.Add(Trace.Header, Trace.Format(state.TraceId, state.SpanId));
+        // One trace position per call, shared by the header and both of the call's events; its ids are formatted as
+        // text only for the header (written straight into one string) and when a handler reads an event's trace.
+        var state = new CallState(Trace.StartClient(), Stopwatch.GetTimestamp());
+        context.RequestHeaders.Add(Trace.Header, state.Trace.ToTraceparent());
         context.SetState(this, state);
-        Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer, state.TraceId, state.SpanId));
+        Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer, state.Trace));
         return ValueTask.CompletedTask;
     }
 
@@ -27,11 +26,11 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
         }
         var elapsed = Trace.Elapsed(state.Start);
         var e = status.StatusCode == StatusCode.OK
-            ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed, state.TraceId, state.SpanId)
+            ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed, state.Trace)
             : monitor.Events.RpcFailed(context.Method, peer, (int)status.StatusCode, status.StatusCode.ToString(), elapsed, "client")
-                .WithTrace(state.TraceId, state.SpanId);
+                .WithTrace(state.Trace);
         Trace.Post(monitor, e);
     }
 
-    private sealed record CallState(string TraceId, string SpanId, long Start);
+    private sealed record CallState(EventTrace Trace, long Start);
 }

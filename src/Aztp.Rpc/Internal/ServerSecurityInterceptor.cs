@@ -34,7 +34,7 @@ internal sealed class ServerSecurityInterceptor(
         // One lookup of the connection's verified peer serves both the address and the identity.
         var known = context.ClientCertificate is { } certificate && _connections.TryGetValue(certificate, out var found) ? found : null;
         var (ip, ipText) = Address(context, known);
-        using var activity = Trace.StartServer(context.GetRequestHeader(Trace.Header));
+        using var activity = Trace.StartServer(context.GetRequestHeader(Trace.Header), out var traceId);
 
         var caller = await ResolveCallerAsync(context, known, ipText, policy.Action).ConfigureAwait(false);
         if (caller is null)
@@ -47,7 +47,7 @@ internal sealed class ServerSecurityInterceptor(
         var callerId = caller.IdText;
         await monitor.EmitAsync(events.RpcRequestReceived(policy.Action, callerId, ipText), CancellationToken.None).ConfigureAwait(false);
 
-        if (!await AuthorizeAsync(context, caller, policy, ip, activity, context.CancellationToken).ConfigureAwait(false))
+        if (!await AuthorizeAsync(context, caller, policy, ip, traceId, context.CancellationToken).ConfigureAwait(false))
         {
             await monitor.EmitAsync(events.RpcDenied(policy.Action, callerId, ipText, Trace.Elapsed(start)), CancellationToken.None).ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.PermissionDenied, GenericDenied));
@@ -143,7 +143,7 @@ internal sealed class ServerSecurityInterceptor(
     }
 
     private async ValueTask<bool> AuthorizeAsync(ServerCallContext context, Peer caller, MethodPolicy policy, IPAddress? ip,
-        Activity activity, CancellationToken cancellationToken)
+        string traceId, CancellationToken cancellationToken)
     {
         try
         {
@@ -157,7 +157,7 @@ internal sealed class ServerSecurityInterceptor(
                 .Add("method", ReferenceEquals(policy.FullMethod, context.Method) && policy.MethodValue is { } method
                     ? method : CedarValue.String(context.Method))
                 .Add("time", core.TimeProvider.GetUtcNow())
-                .Add("traceId", activity.TraceId.ToHexString());
+                .Add("traceId", traceId);
             if (ip is not null)
             {
                 fields.Add("ip", caller.IpValueFor(ip));

@@ -8,57 +8,50 @@ internal static class Trace
     /// <summary>W3C Trace Context header name.</summary>
     public const string Header = "traceparent";
 
-    /// <summary>A sampled W3C traceparent from hex trace and span ids.</summary>
-    public static string Format(string traceId, string spanId) => string.Concat("00-", traceId, "-", spanId, "-01");
+    /// <summary>The source of the server span: tracing listeners (OpenTelemetry: <c>AddSource("Aztp.Rpc")</c>) subscribe to it.</summary>
+    public static readonly ActivitySource Source = new("Aztp.Rpc");
 
-    /// <summary>Starts the server span of a call, continuing the caller's trace when its traceparent is well formed.</summary>
-    public static Activity StartServer(string? traceparent)
+    /// <summary>The server span's operation name.</summary>
+    public const string ServerActivityName = "Aztp.Rpc.Server";
+
+    /// <summary>
+    /// Puts the server side of a call in the caller's trace when its traceparent is well formed (a new trace
+    /// otherwise). When a tracing listener samples the span, it is an <see cref="Activity"/> (returned; it is
+    /// <see cref="Activity.Current"/> and the caller disposes it); otherwise the call's position is an
+    /// <see cref="EventTrace"/> made <see cref="EventTrace.Current"/> for the rest of the calling async method, which
+    /// costs one small object instead of an activity. Either way events, the policy context and the handler's own
+    /// events and outgoing calls see the same trace id, returned in <paramref name="traceId"/>.
+    /// </summary>
+    public static Activity? StartServer(string? traceparent, out string traceId)
     {
-        var activity = new Activity("Aztp.Rpc.Server");
-        activity.SetIdFormat(ActivityIdFormat.W3C);
-        if (traceparent is not null)
+        if (Source.HasListeners())
         {
-            if (IsPlainVersion00(traceparent))
+            var activity = traceparent is not null && ActivityContext.TryParse(traceparent, null, out var parent)
+                ? Source.StartActivity(ServerActivityName, ActivityKind.Server, parent)
+                : Source.StartActivity(ServerActivityName, ActivityKind.Server);
+            if (activity is { IdFormat: ActivityIdFormat.W3C })
             {
-                // The common case, checked here: the Activity takes its trace id, parent span and flags from the
-                // string itself, without the intermediate id strings of a parsed ActivityContext.
-                activity.SetParentId(traceparent);
+                // Events read EventTrace.Current before Activity.Current: an outer flow's position must not shadow the span.
+                EventTrace.Current = null;
+                traceId = activity.TraceId.ToHexString();
+                return activity;
             }
-            else if (ActivityContext.TryParse(traceparent, null, out var parent))
-            {
-                activity.SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags);
-            }
+            activity?.Dispose();
         }
-        return activity.Start();
+        var trace = EventTrace.ContinueOrStart(traceparent);
+        EventTrace.Current = trace;
+        traceId = trace.TraceId;
+        return null;
     }
 
     /// <summary>
-    /// W3C Trace Context §3.2, version 00 exactly: <c>00-</c>, 32 lower-case hex trace id, <c>-</c>, 16 lower-case hex
-    /// parent id, <c>-</c>, 2 hex flags; neither id all zeros. Anything else takes the general parser.
+    /// The trace position of an outgoing call: a new span in the ambient trace (<see cref="EventTrace.Current"/>, else a
+    /// W3C <see cref="Activity.Current"/>), or in a new trace.
     /// </summary>
-    internal static bool IsPlainVersion00(string value)
-    {
-        if (value.Length != 55 || value[0] != '0' || value[1] != '0' || value[2] != '-' || value[35] != '-' || value[52] != '-')
-        {
-            return false;
-        }
-        var span = value.AsSpan();
-        return IsLowerHex(span.Slice(3, 32)) && span.Slice(3, 32).ContainsAnyExcept('0')
-            && IsLowerHex(span.Slice(36, 16)) && span.Slice(36, 16).ContainsAnyExcept('0')
-            && IsLowerHex(span.Slice(53, 2));
-    }
-
-    private static bool IsLowerHex(ReadOnlySpan<char> chars)
-    {
-        foreach (var c in chars)
-        {
-            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public static EventTrace StartClient() =>
+        EventTrace.Current is { } current ? current.NewChild()
+        : Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity ? EventTrace.ChildOf(activity.TraceId)
+        : EventTrace.NewTrace();
 
     public static double Elapsed(long start) => Stopwatch.GetElapsedTime(start).TotalMilliseconds;
 

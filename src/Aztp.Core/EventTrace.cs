@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Aztp.Core;
+
+/// <summary>
+/// A W3C trace position (trace id and span id) that security events take their <c>traceId</c> and <c>spanId</c> from,
+/// without a <see cref="Activity"/>. <see cref="SecurityEventFactory"/> and <see cref="SecurityEvent.Create"/> read
+/// <see cref="Current"/> first and fall back to <see cref="Activity.Current"/>, so code that only needs its events
+/// (and its outgoing calls) to stay in a trace can carry it here for the cost of one small object; an
+/// <see cref="Activity"/> remains the carrier whenever a tracing listener (for example OpenTelemetry) wants spans.
+/// </summary>
+/// <remarks>
+/// The ids are kept as numbers and formatted as lower-case hex on first read (most events are never serialized with
+/// their trace read); racing first reads format equal strings.
+/// </remarks>
+public sealed class EventTrace
+{
+    private static readonly AsyncLocal<EventTrace?> s_current = new();
+
+    private readonly ulong _traceHigh;
+    private readonly ulong _traceLow;
+    private readonly ulong _span;
+    private string? _traceId;
+    private string? _spanId;
+
+    private EventTrace(ulong traceHigh, ulong traceLow, ulong span, string? traceId)
+    {
+        _traceHigh = traceHigh;
+        _traceLow = traceLow;
+        _span = span;
+        _traceId = traceId;
+    }
+
+    /// <summary>
+    /// The trace position of the current asynchronous flow, or <see langword="null"/>. Like any
+    /// <see cref="AsyncLocal{T}"/>, a value set inside an async method is seen by what that method awaits and calls, and
+    /// not by its caller once it returns.
+    /// </summary>
+    public static EventTrace? Current
+    {
+        get => s_current.Value;
+        set => s_current.Value = value;
+    }
+
+    /// <summary>The W3C trace id: 32 lower-case hex digits.</summary>
+    public string TraceId => _traceId ??= string.Create(32, (_traceHigh, _traceLow), static (chars, ids) =>
+    {
+        ids._traceHigh.TryFormat(chars, out _, "x16", CultureInfo.InvariantCulture);
+        ids._traceLow.TryFormat(chars[16..], out _, "x16", CultureInfo.InvariantCulture);
+    });
+
+    /// <summary>The W3C span id (parent id) of this position: 16 lower-case hex digits.</summary>
+    public string SpanId => _spanId ??= _span.ToString("x16", CultureInfo.InvariantCulture);
+
+    /// <summary>A new span in a new trace (random, non-zero ids).</summary>
+    public static EventTrace NewTrace()
+    {
+        ulong high, low;
+        do
+        {
+            high = NextRandom();
+            low = NextRandom();
+        }
+        while ((high | low) == 0);
+        return new EventTrace(high, low, NewSpan(), null);
+    }
+
+    /// <summary>A new span in the same trace as this one (a child position, for example an outgoing call).</summary>
+    public EventTrace NewChild() => new(_traceHigh, _traceLow, NewSpan(), _traceId);
+
+    /// <summary>A new span in the trace of <paramref name="traceId"/> (for example <see cref="Activity.Current"/>'s).</summary>
+    /// <param name="traceId">A W3C trace id; an all-zero id starts a new trace instead.</param>
+    public static EventTrace ChildOf(ActivityTraceId traceId)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        traceId.CopyTo(bytes);
+        var high = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+        var low = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
+        return (high | low) == 0 ? NewTrace() : new EventTrace(high, low, NewSpan(), null);
+    }
+
+    /// <summary>
+    /// Continues the caller's trace from a W3C <c>traceparent</c> header value with a new span, or starts a new trace
+    /// when the value is absent or not one <see cref="ActivityContext.TryParse(string, string, out ActivityContext)"/>
+    /// accepts (W3C Trace Context §3.2).
+    /// </summary>
+    /// <param name="traceparent">The header value, or <see langword="null"/>.</param>
+    public static EventTrace ContinueOrStart(string? traceparent)
+    {
+        if (traceparent is null)
+        {
+            return NewTrace();
+        }
+        if (IsPlainVersion00(traceparent))
+        {
+            // The common case, checked here: the ids are read from the string without an intermediate ActivityContext.
+            var span = traceparent.AsSpan();
+            return new EventTrace(ParseHex(span.Slice(3, 16)), ParseHex(span.Slice(19, 16)), NewSpan(), null);
+        }
+        return ActivityContext.TryParse(traceparent, null, out var parent) ? ChildOf(parent.TraceId) : NewTrace();
+    }
+
+    /// <summary>The W3C <c>traceparent</c> value that makes a callee continue this trace under this span (sampled).</summary>
+    public string ToTraceparent() => string.Create(55, this, static (chars, trace) =>
+    {
+        "00-".CopyTo(chars);
+        trace._traceHigh.TryFormat(chars[3..], out _, "x16", CultureInfo.InvariantCulture);
+        trace._traceLow.TryFormat(chars[19..], out _, "x16", CultureInfo.InvariantCulture);
+        chars[35] = '-';
+        trace._span.TryFormat(chars[36..], out _, "x16", CultureInfo.InvariantCulture);
+        "-01".CopyTo(chars[52..]);
+    });
+
+    /// <summary>
+    /// W3C Trace Context §3.2, version 00 exactly: <c>00-</c>, 32 lower-case hex trace id, <c>-</c>, 16 lower-case hex
+    /// parent id, <c>-</c>, 2 hex flags; neither id all zeros. Anything else takes the general parser.
+    /// </summary>
+    internal static bool IsPlainVersion00(string value)
+    {
+        if (value.Length != 55 || value[0] != '0' || value[1] != '0' || value[2] != '-' || value[35] != '-' || value[52] != '-')
+        {
+            return false;
+        }
+        var span = value.AsSpan();
+        return IsLowerHex(span.Slice(3, 32)) && span.Slice(3, 32).ContainsAnyExcept('0')
+            && IsLowerHex(span.Slice(36, 16)) && span.Slice(36, 16).ContainsAnyExcept('0')
+            && IsLowerHex(span.Slice(53, 2));
+    }
+
+    private static bool IsLowerHex(ReadOnlySpan<char> chars)
+    {
+        foreach (var c in chars)
+        {
+            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static ulong ParseHex(ReadOnlySpan<char> chars) => ulong.Parse(chars, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+
+    private static ulong NewSpan()
+    {
+        ulong span;
+        while ((span = NextRandom()) == 0)
+        {
+        }
+        return span;
+    }
+
+    // Trace and span ids need uniqueness, not secrecy (as for Activity's own random ids).
+#pragma warning disable CA5394 // Random is insecure: not used for anything secret.
+    private static ulong NextRandom() => (ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue);
+#pragma warning restore CA5394
+}
