@@ -17,6 +17,7 @@ public sealed class SqliteAuditSink : AuditSink
     private readonly SqliteAuditSinkOptions _options;
     private SqliteConnection? _connection;
     private SqliteInsert? _insert;
+    private string _orderColumn = "rowid";
     private SqliteCheckpointer? _checkpointer;
     private SqliteWriteBehind? _writeBehind;
 
@@ -35,8 +36,9 @@ public sealed class SqliteAuditSink : AuditSink
         try
         {
             sink._connection = await SqliteSchema.OpenAsync(options.Path, create: true, cancellationToken).ConfigureAwait(false);
-            var layout = await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
-            sink._insert = new SqliteInsert(sink._connection, options.Table, layout);
+            var shape = await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
+            sink._orderColumn = shape.OrderColumn;
+            sink._insert = new SqliteInsert(sink._connection, options.Table, shape.Layout);
             if (options.CheckpointInBackground)
             {
                 var restartFrames = Math.Max(1, options.WalRestartBytes / await SqliteSchema.PageSizeAsync(sink._connection, cancellationToken).ConfigureAwait(false));
@@ -87,7 +89,7 @@ public sealed class SqliteAuditSink : AuditSink
             writeBehind.ClearFault();
         }
         using var command = _connection!.CreateCommand();
-        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_options.Table} ORDER BY id DESC LIMIT 1";
+        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_options.Table} ORDER BY {_orderColumn} DESC LIMIT 1";
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? SqliteSchema.ReadRecord(reader, -1) : null;
     }
