@@ -105,6 +105,66 @@ public sealed class SqliteColumnTests
             prev = reader.GetString(3);
         }
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SqliteSink_VariedStream_EveryRowHoldsItsOwnColumns_AcrossCheckpointsAndRepeatedValues(bool textLayout)
+    {
+        // The insert skips binding a column whose value equals the previous row's: runs of equal and changing values,
+        // NULLs, checkpoint rows in between and several batches must still give each row exactly its own columns.
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var path = dir.File("varied.db");
+        if (textLayout)
+        {
+            await new SqliteStore(path).ExecAsync(SqliteStore.TextLayoutDdl, 0);
+        }
+        var events = new List<SecurityEvent>();
+        for (var i = 0; i < 400; i++)
+        {
+            events.Add(i % 9 == 0 ? TestEvents.WithTrace(i % 18 == 0 ? "4bf92f3577b34da6a3ce929d0e0e4736" : "0af7651916cd43dd8448eb211c80319c", i)
+                : TestEvents.Make(i / 3));
+        }
+        using (var signer = pki.Signer())
+        await using (var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, AgentId = "finance", Signer = signer, CheckpointEvery = 37 }))
+        {
+            foreach (var size in new[] { 1, 300, 2, 97 })
+            {
+                var batch = events.GetRange(0, size);
+                events.RemoveRange(0, size);
+                events.AddRange(batch);
+                await sink.HandleBatchAsync(batch, CancellationToken.None);
+            }
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = Select;
+        await using var reader = await command.ExecuteReaderAsync();
+        var prev = AuditChain.GenesisHash;
+        var seq = 0L;
+        var next = 0;
+        while (await reader.ReadAsync())
+        {
+            seq++;
+            if (reader.GetString(1) == "checkpoint")
+            {
+                var checkpoint = AuditCheckpoint.Parse(System.Text.Encoding.UTF8.GetBytes(reader.GetString(12)));
+                Assert.Equal(seq - 1, checkpoint.CoveredSeq);
+                Assert.True(reader.IsDBNull(4) && reader.IsDBNull(6) && reader.IsDBNull(8) && reader.IsDBNull(9) && reader.IsDBNull(10));
+                Assert.Equal("finance", reader.GetString(7));
+                Assert.Equal("spiffe://company.org/finance", reader.GetString(11));
+            }
+            else
+            {
+                EventRow.AssertColumns(reader, seq, prev, events[next++], codes: !textLayout);
+            }
+            prev = reader.GetString(3);
+        }
+        Assert.Equal(events.Count, next);
+    }
+
     public static TheoryData<string, string> IndexedLookups => new()
     {
         { "ts >= 1", "aztp_audit_ts" },
