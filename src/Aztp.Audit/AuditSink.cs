@@ -84,7 +84,7 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             }
             else
             {
-                Chain(job, publishEvery: int.MaxValue);
+                Chain(job, batch.Count, publishEvery: int.MaxValue);
                 output.ThrowIfFailed();
                 await WriteAsync(output.Records).ConfigureAwait(false);
             }
@@ -97,13 +97,15 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
         }
     }
 
-    // One batch's chaining: its input, where the chain stands before it, and (once done) where it stands after it.
+    // One batch's chaining: its input, where the chain stands (before the batch, then after each part of it), and how
+    // far into the batch it has got.
     private sealed class ChainJob(IReadOnlyList<SecurityEvent> batch, ChainBatch output, long seq, string prev, long unsealed,
         DateTimeOffset checkpointAt, DateTimeOffset now)
     {
         public IReadOnlyList<SecurityEvent> Batch { get; } = batch;
         public ChainBatch Output { get; } = output;
         public DateTimeOffset Now { get; } = now;
+        public int Next { get; set; }
         public long Seq { get; set; } = seq;
         public string Prev { get; set; } = prev;
         public long Unsealed { get; set; } = unsealed;
@@ -112,12 +114,14 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
     }
 
     /// <summary>
-    /// Chains a batch into <see cref="ChainJob.Output"/>: serialize, hash, checkpoints where due. Publishes the first
-    /// records after a quarter of <paramref name="publishEvery"/> (so storing starts early), then every
-    /// <paramref name="publishEvery"/>; completes the output, with the failure if one occurs. Touches only the job, the
-    /// reused JSON buffer and the scratch chain state, all owned by the batch in progress (under the sink's lock).
+    /// Chains the batch's events from <see cref="ChainJob.Next"/> up to <paramref name="until"/> into
+    /// <see cref="ChainJob.Output"/>: serialize, hash, checkpoints where due; publishes every
+    /// <paramref name="publishEvery"/> records and at the end of the range; at the end of the batch adds the interval's
+    /// checkpoint if due and completes the output. A failure completes the output with it. Touches only the job, the
+    /// reused JSON buffer and the scratch chain state, all owned by the batch in progress (under the sink's lock); the
+    /// parts of a batch run one after the other, never at once.
     /// </summary>
-    private void Chain(ChainJob job, int publishEvery)
+    private void Chain(ChainJob job, int until, int publishEvery)
     {
         var output = job.Output;
         try
@@ -126,13 +130,16 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             var prev = job.Prev;
             var unsealed = job.Unsealed;
             var checkpointAt = job.CheckpointAt;
-            var checkpoints = 0;
+            var checkpoints = job.Checkpoints;
             var now = job.Now;
             var state = _chainState;
-            _lastHashRaw.CopyTo(state, 0);
+            if (job.Next == 0)
+            {
+                _lastHashRaw.CopyTo(state, 0);
+            }
             var batch = job.Batch;
-            var nextPublish = Math.Max(1, publishEvery / 4);
-            for (var i = 0; i < batch.Count; i++)
+            var nextPublish = output.Count + publishEvery;
+            for (var i = job.Next; i < until; i++)
             {
                 if (output.Abandoned)
                 {
@@ -161,7 +168,7 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
                     nextPublish = output.Count + publishEvery;
                 }
             }
-            if (_options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
+            if (until == batch.Count && _options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
                 && now - checkpointAt >= _options.CheckpointInterval)
             {
                 var cp = MakeCheckpoint(seq, prev, now);
@@ -172,12 +179,20 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
                 checkpointAt = now;
                 checkpoints++;
             }
+            job.Next = until;
             job.Seq = seq;
             job.Prev = prev;
             job.Unsealed = unsealed;
             job.CheckpointAt = checkpointAt;
             job.Checkpoints = checkpoints;
-            output.Complete(null);
+            if (until == batch.Count)
+            {
+                output.Complete(null);
+            }
+            else
+            {
+                output.Publish();
+            }
         }
 #pragma warning disable CA1031 // Any failure (a signer fault, a malformed event) is handed to the storing thread, which rethrows it.
         catch (Exception ex)
@@ -187,12 +202,18 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
         }
     }
 
-    // The storing thread consumes the batch while the worker chains the rest of it (same order, same bytes). On any
-    // failure the worker is stopped and waited for before the lock is released, and the chain state is not advanced.
+    // The storing thread chains the first records itself, then stores them while the worker chains the rest of the
+    // batch (same order, same bytes): storing starts at once and never waits for the worker to be scheduled — by the
+    // time the first part is stored the worker is far ahead. On any failure the worker is stopped and waited for before
+    // the lock is released, and the chain state is not advanced.
     private async ValueTask WritePipelinedAsync(ChainJob job, int chunk)
     {
         var worker = _worker ??= new ChainWorker($"aztp-audit-chain-{Name}");
-        worker.Start(() => Chain(job, chunk));
+        Chain(job, chunk, int.MaxValue);
+        if (job.Next == chunk)
+        {
+            worker.Start(() => Chain(job, job.Batch.Count, chunk));
+        }
         try
         {
             await AppendPipelinedAsync(job.Output).ConfigureAwait(false);

@@ -103,32 +103,33 @@ public sealed class SqlitePipelineTests
         await SinkTests.AssertRoundTripAsync("sqlite:" + path, [.. first, .. next]);
     }
 
-    [Fact]
-    public async Task Pipelined_ChainingFailingMidBatch_StoresNothingOfTheBatch_AndAReopenedSinkContinuesTheChain()
+    [Theory]
+    [InlineData(200)] // the checkpoint due 100 events into the failing batch: in the part the storing thread chains
+    [InlineData(50)] // 250 events in: in the part the worker chains, after the first records were inserted
+    public async Task Pipelined_ChainingFailingMidBatch_StoresNothingOfTheBatch_AndAReopenedSinkContinuesTheChain(int before)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
         var path = dir.File("chainfail.db");
-        var first = TestEvents.Many(200);
+        var first = TestEvents.Many(before);
         var next = TestEvents.Many(600);
         var signer = pki.Signer();
         var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, Signer = signer, CheckpointEvery = 300 });
         await sink.HandleBatchAsync(first, CancellationToken.None);
-        // The checkpoint due 100 events into the next batch cannot be signed: records before it are already handed to
-        // the storing thread when chaining fails.
+        // The next checkpoint (due 300 - before events into the next batch) cannot be signed.
         signer.Dispose();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => sink.HandleBatchAsync(TestEvents.Many(1024), CancellationToken.None).AsTask());
 
-        Assert.Equal(200, await ScalarAsync(path, "SELECT COUNT(*) FROM aztp_audit"));
-        Assert.Equal(200, sink.LastSeq);
+        Assert.Equal(before, await ScalarAsync(path, "SELECT COUNT(*) FROM aztp_audit"));
+        Assert.Equal(before, sink.LastSeq);
         // Disposal cannot seal either (same signer); it still closes the store.
         await Assert.ThrowsAsync<ObjectDisposedException>(() => sink.DisposeAsync().AsTask());
 
         using (var again = pki.Signer())
         await using (var reopened = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, Signer = again, CheckpointEvery = 300 }))
         {
-            Assert.Equal(200, reopened.LastSeq);
+            Assert.Equal(before, reopened.LastSeq);
             await reopened.HandleBatchAsync(next, CancellationToken.None);
         }
         var result = await AuditVerifier.VerifyAsync("sqlite:" + path, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
