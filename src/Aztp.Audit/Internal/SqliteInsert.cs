@@ -179,7 +179,8 @@ internal sealed class SqliteInsert : IDisposable
             Check(raw.sqlite3_bind_text(s, index, value));
             return;
         }
-        Span<byte> utf8 = stackalloc byte[StackTextLimit * 3];
+        // Sized to the value (a stackalloc is zeroed): a 64-digit hash needs 192 bytes, not the 768 of the limit.
+        Span<byte> utf8 = stackalloc byte[value.Length * 3];
         var length = Encoding.UTF8.GetBytes(value, utf8);
         Check(raw.sqlite3_bind_text(s, index, utf8[..length]));
     }
