@@ -1,4 +1,5 @@
 using System.Buffers;
+using Aztp.Audit.Internal;
 using Aztp.Core;
 
 namespace Aztp.Audit;
@@ -25,6 +26,7 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
     private DateTimeOffset _lastCheckpointAt;
     private bool _needsResync = true;
     private int _disposed;
+    private ChainWorker? _worker;
 
     private protected AuditSink(AuditSinkOptions options)
     {
@@ -71,26 +73,88 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
         try
         {
             await ResyncIfNeededAsync(cancellationToken).ConfigureAwait(false);
-            var records = new List<AuditRecord>(batch.Count + 1);
-            var seq = _lastSeq;
-            var prev = _lastHash;
-            var unsealed = _unsealed;
-            var checkpointAt = _lastCheckpointAt;
-            var checkpoints = 0;
-            var now = _options.TimeProvider.GetUtcNow();
-            var state = _chainState;
-            _lastHashRaw.CopyTo(state, 0);
-            foreach (var evt in batch)
+            // At most one checkpoint per CheckpointEvery events (fewer than CheckpointEvery are unsealed before the
+            // batch), plus the interval's one at the end.
+            var output = new ChainBatch(batch.Count + batch.Count / _options.CheckpointEvery + 2);
+            var job = new ChainJob(batch, output, _lastSeq, _lastHash, _unsealed, _lastCheckpointAt, _options.TimeProvider.GetUtcNow());
+            var chunk = PipelineChunk;
+            if (chunk > 0 && batch.Count >= 2 * chunk)
             {
+                await WritePipelinedAsync(job, chunk).ConfigureAwait(false);
+            }
+            else
+            {
+                Chain(job, batch.Count, publishEvery: int.MaxValue);
+                output.ThrowIfFailed();
+                await WriteAsync(output.Records).ConfigureAwait(false);
+            }
+            Commit(job.Seq, job.Prev, job.Unsealed, job.CheckpointAt, job.Checkpoints);
+            await AfterWriteAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // One batch's chaining: its input, where the chain stands (before the batch, then after each part of it), and how
+    // far into the batch it has got.
+    private sealed class ChainJob(IReadOnlyList<SecurityEvent> batch, ChainBatch output, long seq, string prev, long unsealed,
+        DateTimeOffset checkpointAt, DateTimeOffset now)
+    {
+        public IReadOnlyList<SecurityEvent> Batch { get; } = batch;
+        public ChainBatch Output { get; } = output;
+        public DateTimeOffset Now { get; } = now;
+        public int Next { get; set; }
+        public long Seq { get; set; } = seq;
+        public string Prev { get; set; } = prev;
+        public long Unsealed { get; set; } = unsealed;
+        public DateTimeOffset CheckpointAt { get; set; } = checkpointAt;
+        public int Checkpoints { get; set; }
+    }
+
+    /// <summary>
+    /// Chains the batch's events from <see cref="ChainJob.Next"/> up to <paramref name="until"/> into
+    /// <see cref="ChainJob.Output"/>: serialize, hash, checkpoints where due; publishes every
+    /// <paramref name="publishEvery"/> records and at the end of the range; at the end of the batch adds the interval's
+    /// checkpoint if due and completes the output. A failure completes the output with it. Touches only the job, the
+    /// reused JSON buffer and the scratch chain state, all owned by the batch in progress (under the sink's lock); the
+    /// parts of a batch run one after the other, never at once.
+    /// </summary>
+    private void Chain(ChainJob job, int until, int publishEvery)
+    {
+        var output = job.Output;
+        try
+        {
+            var seq = job.Seq;
+            var prev = job.Prev;
+            var unsealed = job.Unsealed;
+            var checkpointAt = job.CheckpointAt;
+            var checkpoints = job.Checkpoints;
+            var now = job.Now;
+            var state = _chainState;
+            if (job.Next == 0)
+            {
+                _lastHashRaw.CopyTo(state, 0);
+            }
+            var batch = job.Batch;
+            var nextPublish = output.Count + publishEvery;
+            for (var i = job.Next; i < until; i++)
+            {
+                if (output.Abandoned)
+                {
+                    break;
+                }
+                var evt = batch[i];
                 var payload = Serialize(evt);
                 var hash = AuditChain.Advance(state, payload);
-                records.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
+                output.Add(new AuditRecord(++seq, prev, hash, AuditRecordKind.Event, payload) { SourceEvent = evt });
                 prev = hash;
                 unsealed++;
                 if (_options.Signer is not null && unsealed >= _options.CheckpointEvery)
                 {
                     var cp = MakeCheckpoint(seq, prev, now);
-                    records.Add(cp);
+                    output.Add(cp);
                     seq = cp.Seq;
                     prev = cp.Hash;
                     AuditChain.TryParseHash(prev, state);
@@ -98,25 +162,67 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
                     checkpointAt = now;
                     checkpoints++;
                 }
+                if (output.Count >= nextPublish)
+                {
+                    output.Publish();
+                    nextPublish = output.Count + publishEvery;
+                }
             }
-            if (_options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
+            if (until == batch.Count && _options.Signer is not null && unsealed > 0 && _options.CheckpointInterval != Timeout.InfiniteTimeSpan
                 && now - checkpointAt >= _options.CheckpointInterval)
             {
                 var cp = MakeCheckpoint(seq, prev, now);
-                records.Add(cp);
+                output.Add(cp);
                 seq = cp.Seq;
                 prev = cp.Hash;
                 unsealed = 0;
                 checkpointAt = now;
                 checkpoints++;
             }
-            await WriteAsync(records).ConfigureAwait(false);
-            Commit(seq, prev, unsealed, checkpointAt, checkpoints);
-            await AfterWriteAsync().ConfigureAwait(false);
+            job.Next = until;
+            job.Seq = seq;
+            job.Prev = prev;
+            job.Unsealed = unsealed;
+            job.CheckpointAt = checkpointAt;
+            job.Checkpoints = checkpoints;
+            if (until == batch.Count)
+            {
+                output.Complete(null);
+            }
+            else
+            {
+                output.Publish();
+            }
         }
-        finally
+#pragma warning disable CA1031 // Any failure (a signer fault, a malformed event) is handed to the storing thread, which rethrows it.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            _gate.Release();
+            output.Complete(ex);
+        }
+    }
+
+    // The storing thread chains the first records itself, then stores them while the worker chains the rest of the
+    // batch (same order, same bytes): storing starts at once and never waits for the worker to be scheduled — by the
+    // time the first part is stored the worker is far ahead. On any failure the worker is stopped and waited for before
+    // the lock is released, and the chain state is not advanced.
+    private async ValueTask WritePipelinedAsync(ChainJob job, int chunk)
+    {
+        var worker = _worker ??= new ChainWorker($"aztp-audit-chain-{Name}");
+        Chain(job, chunk, int.MaxValue);
+        if (job.Next == chunk)
+        {
+            worker.Start(() => Chain(job, job.Batch.Count, chunk));
+        }
+        try
+        {
+            await AppendPipelinedAsync(job.Output).ConfigureAwait(false);
+        }
+        catch
+        {
+            job.Output.Abandon();
+            _needsResync = true;
+            throw;
         }
     }
 
@@ -155,6 +261,7 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
             }
             finally
             {
+                _worker?.Dispose();
                 await CloseStoreAsync().ConfigureAwait(false);
             }
         }
@@ -181,6 +288,20 @@ public abstract class AuditSink : IBatchSecurityEventHandler, IAsyncDisposable
 
     /// <summary>Appends consecutive records in one store operation; all or none become durable.</summary>
     private protected abstract ValueTask AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records per hand-off when the sink stores a batch while the rest of it is still being chained (0: chain the
+    /// whole batch first, then <see cref="AppendAsync"/>). A sink that returns more than 0 implements
+    /// <see cref="AppendPipelinedAsync"/>.
+    /// </summary>
+    private protected virtual int PipelineChunk => 0;
+
+    /// <summary>
+    /// Appends the batch's records as they are chained (take them with <see cref="ChainBatch.WaitFor"/>, in order) in
+    /// one store operation; all or none become durable. Rethrows the chaining's failure, which must roll the write back.
+    /// </summary>
+    private protected virtual ValueTask AppendPipelinedAsync(ChainBatch records) =>
+        throw new NotSupportedException("This sink does not store batches while they are chained.");
 
     /// <summary>Called under the sink's lock after each successful write (rotation hook).</summary>
     private protected virtual ValueTask AfterWriteAsync() => ValueTask.CompletedTask;

@@ -11,12 +11,14 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
     private readonly SqliteConnection _connection;
     private readonly string _table;
     private readonly SqliteLayout _layout;
+    private readonly string _orderColumn;
 
-    private SqliteAuditReader(SqliteConnection connection, string path, string table, SqliteLayout layout)
+    private SqliteAuditReader(SqliteConnection connection, string path, string table, SqliteTable shape)
     {
         _connection = connection;
         _table = table;
-        _layout = layout;
+        _layout = shape.Layout;
+        _orderColumn = shape.OrderColumn;
         Description = "sqlite:" + path;
     }
 
@@ -29,9 +31,9 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
         var connection = await SqliteSchema.OpenAsync(path, create: false, cancellationToken).ConfigureAwait(false);
         try
         {
-            // Without the table the layout does not matter: every read reports the missing table.
-            var layout = await SqliteSchema.DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteLayout.Integer;
-            return new SqliteAuditReader(connection, path, table, layout);
+            // Without the table the shape does not matter: every read reports the missing table.
+            var shape = await SqliteSchema.DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteTable.New;
+            return new SqliteAuditReader(connection, path, table, shape);
         }
         catch (SqliteException ex)
         {
@@ -52,7 +54,7 @@ public sealed class SqliteAuditReader : IAuditReader, IAuditRetention
     public async IAsyncEnumerable<AuditRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_table} ORDER BY id";
+        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_table} ORDER BY {_orderColumn}";
         SqliteDataReader reader;
         try
         {

@@ -17,6 +17,7 @@ public sealed class SqliteAuditSink : AuditSink
     private readonly SqliteAuditSinkOptions _options;
     private SqliteConnection? _connection;
     private SqliteInsert? _insert;
+    private string _orderColumn = "rowid";
     private SqliteCheckpointer? _checkpointer;
     private SqliteWriteBehind? _writeBehind;
 
@@ -35,8 +36,9 @@ public sealed class SqliteAuditSink : AuditSink
         try
         {
             sink._connection = await SqliteSchema.OpenAsync(options.Path, create: true, cancellationToken).ConfigureAwait(false);
-            var layout = await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
-            sink._insert = new SqliteInsert(sink._connection, options.Table, layout);
+            var shape = await SqliteSchema.CreateAsync(sink._connection, options.Table, options.FullSync, cancellationToken).ConfigureAwait(false);
+            sink._orderColumn = shape.OrderColumn;
+            sink._insert = new SqliteInsert(sink._connection, options.Table, shape.Layout);
             if (options.CheckpointInBackground)
             {
                 var restartFrames = Math.Max(1, options.WalRestartBytes / await SqliteSchema.PageSizeAsync(sink._connection, cancellationToken).ConfigureAwait(false));
@@ -87,7 +89,7 @@ public sealed class SqliteAuditSink : AuditSink
             writeBehind.ClearFault();
         }
         using var command = _connection!.CreateCommand();
-        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_options.Table} ORDER BY id DESC LIMIT 1";
+        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_options.Table} ORDER BY {_orderColumn} DESC LIMIT 1";
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? SqliteSchema.ReadRecord(reader, -1) : null;
     }
@@ -107,6 +109,36 @@ public sealed class SqliteAuditSink : AuditSink
             transaction.Commit();
         }
         _checkpointer?.Committed(records.Count);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Without write-behind, a batch is stored while the rest of it is still being chained (on the sink's chain worker):
+    /// 128 records per hand-off. Write-behind already overlaps chaining with the commit, so it chains first.
+    /// </summary>
+    private protected override int PipelineChunk => _writeBehind is null ? PipelineRecords : 0;
+
+    internal const int PipelineRecords = 128;
+
+    private protected override ValueTask AppendPipelinedAsync(ChainBatch records)
+    {
+        _checkpointer?.BeforeWrite();
+        var insert = _insert!;
+        var stored = 0;
+        // One transaction: if chaining or an insert fails, disposing it uncommitted rolls every row of the batch back.
+        using (var transaction = _connection!.BeginTransaction())
+        {
+            int published;
+            while ((published = records.WaitFor(stored)) > stored)
+            {
+                for (; stored < published; stored++)
+                {
+                    insert.Insert(records[stored]);
+                }
+            }
+            transaction.Commit();
+        }
+        _checkpointer?.Committed(stored);
         return ValueTask.CompletedTask;
     }
 

@@ -42,6 +42,17 @@ public sealed class ChainVerificationTests
         await Scenarios.AssertVerifyAsync(store, pki, tamper, kind, seq);
     }
 
+    [Theory]
+    [MemberData(nameof(Tampering))]
+    public async Task Verify_SqliteIdIntegerLayout_DetectsEachKindOfTampering(string tamper, AuditBreakKind? kind, long seq)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        using var store = TestStore.Create(StoreKind.SqliteIdIntegerLayout, dir);
+        await Scenarios.WriteAsync(store, pki);
+        await Scenarios.AssertVerifyAsync(store, pki, tamper, kind, seq);
+    }
+
     public static TheoryData<string> EvidenceColumns => new() { "seq", "kind", "prev_hash", "hash", "json" };
 
     [Theory]
@@ -58,7 +69,7 @@ public sealed class ChainVerificationTests
             CREATE TABLE loose AS SELECT * FROM aztp_audit;
             DROP TABLE aztp_audit;
             ALTER TABLE loose RENAME TO aztp_audit;
-            UPDATE aztp_audit SET {column} = NULL WHERE id = @s;
+            UPDATE aztp_audit SET {column} = NULL WHERE rowid = @s;
             """, 9);
 
         var result = await AuditVerifier.VerifyAsync(store.Location, new AuditVerifyOptions { TrustAnchors = pki.Anchors });

@@ -14,7 +14,7 @@ public sealed class IndependentVerifierTests
     public static TheoryData<StoreKind, string> StoresAndTampering()
     {
         var data = new TheoryData<StoreKind, string>();
-        foreach (var kind in new[] { StoreKind.Jsonl, StoreKind.Sqlite })
+        foreach (var kind in new[] { StoreKind.Jsonl, StoreKind.Sqlite, StoreKind.SqliteTextLayout, StoreKind.SqliteIdIntegerLayout })
         {
             foreach (var row in Scenarios.Tampering)
             {
@@ -131,7 +131,7 @@ internal static class IndependentVerifier
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         start.ArgumentList.Add(kind == StoreKind.Jsonl ? "--jsonl" : "--sqlite");
-        start.ArgumentList.Add(kind == StoreKind.Sqlite ? location["sqlite:".Length..] : location);
+        start.ArgumentList.Add(kind == StoreKind.Jsonl ? location : location["sqlite:".Length..]);
         start.ArgumentList.Add("--bundle");
         start.ArgumentList.Add(bundle);
         using var process = Process.Start(start)!;

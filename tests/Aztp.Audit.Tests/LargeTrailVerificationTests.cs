@@ -104,7 +104,7 @@ public sealed class LargeTrailVerificationTests
         using var dir = new TempDir();
         using var pki = new TestPki();
         var store = (SqlStore)await WriteAsync(StoreKind.Sqlite, dir, pki);
-        await store.ExecAsync("UPDATE aztp_audit SET kind = 'bogus' WHERE id = @s", row);
+        await store.ExecAsync("UPDATE aztp_audit SET kind = 'bogus' WHERE rowid = @s", row);
 
         var result = await AuditVerifier.VerifyAsync(store.Location, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
 

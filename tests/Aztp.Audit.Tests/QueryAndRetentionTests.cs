@@ -138,6 +138,7 @@ public sealed class QueryAndRetentionTests
     [Theory]
     [InlineData(StoreKind.Sqlite)]
     [InlineData(StoreKind.SqliteTextLayout)]
+    [InlineData(StoreKind.SqliteIdIntegerLayout)]
     public async Task Retention_Sqlite_DeletesUpToACheckpoint_AndTheRestStillVerifies(StoreKind kind)
     {
         using var dir = new TempDir();

@@ -5,7 +5,7 @@ namespace Aztp.Audit.Tests;
 
 public sealed class SinkTests
 {
-    public static TheoryData<StoreKind> LocalStores => new() { StoreKind.Jsonl, StoreKind.Sqlite, StoreKind.SqliteTextLayout };
+    public static TheoryData<StoreKind> LocalStores => new() { StoreKind.Jsonl, StoreKind.Sqlite, StoreKind.SqliteTextLayout, StoreKind.SqliteIdIntegerLayout };
 
     [Theory]
     [MemberData(nameof(LocalStores))]

@@ -11,7 +11,7 @@ public sealed class SqliteColumnTests
         SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json,
                typeof(kind), typeof(prev_hash), typeof(hash), typeof(ts), typeof(json), typeof(event_id), typeof(type),
                typeof(outcome), typeof(severity)
-        FROM aztp_audit ORDER BY id
+        FROM aztp_audit ORDER BY rowid
         """;
 
     private static List<SecurityEvent> Events()
@@ -104,5 +104,124 @@ public sealed class SqliteColumnTests
             Assert.All(Enumerable.Range(13, 9).Select(reader.GetString), t => Assert.Equal("text", t));
             prev = reader.GetString(3);
         }
+    }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SqliteSink_VariedStream_EveryRowHoldsItsOwnColumns_AcrossCheckpointsAndRepeatedValues(bool textLayout)
+    {
+        // The insert skips binding a column whose value equals the previous row's: runs of equal and changing values,
+        // NULLs, checkpoint rows in between and several batches must still give each row exactly its own columns.
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var path = dir.File("varied.db");
+        if (textLayout)
+        {
+            await new SqliteStore(path).ExecAsync(SqliteStore.TextLayoutDdl, 0);
+        }
+        var events = new List<SecurityEvent>();
+        for (var i = 0; i < 400; i++)
+        {
+            events.Add(i % 9 == 0 ? TestEvents.WithTrace(i % 18 == 0 ? "4bf92f3577b34da6a3ce929d0e0e4736" : "0af7651916cd43dd8448eb211c80319c", i)
+                : TestEvents.Make(i / 3));
+        }
+        using (var signer = pki.Signer())
+        await using (var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, AgentId = "finance", Signer = signer, CheckpointEvery = 37 }))
+        {
+            foreach (var size in new[] { 1, 300, 2, 97 })
+            {
+                var batch = events.GetRange(0, size);
+                events.RemoveRange(0, size);
+                events.AddRange(batch);
+                await sink.HandleBatchAsync(batch, CancellationToken.None);
+            }
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = Select;
+        await using var reader = await command.ExecuteReaderAsync();
+        var prev = AuditChain.GenesisHash;
+        var seq = 0L;
+        var next = 0;
+        while (await reader.ReadAsync())
+        {
+            seq++;
+            if (reader.GetString(1) == "checkpoint")
+            {
+                var checkpoint = AuditCheckpoint.Parse(System.Text.Encoding.UTF8.GetBytes(reader.GetString(12)));
+                Assert.Equal(seq - 1, checkpoint.CoveredSeq);
+                Assert.True(reader.IsDBNull(4) && reader.IsDBNull(6) && reader.IsDBNull(8) && reader.IsDBNull(9) && reader.IsDBNull(10));
+                Assert.Equal("finance", reader.GetString(7));
+                Assert.Equal("spiffe://company.org/finance", reader.GetString(11));
+            }
+            else
+            {
+                EventRow.AssertColumns(reader, seq, prev, events[next++], codes: !textLayout);
+            }
+            prev = reader.GetString(3);
+        }
+        Assert.Equal(events.Count, next);
+    }
+
+    public static TheoryData<string, string> IndexedLookups => new()
+    {
+        { "ts >= 1", "aztp_audit_ts" },
+        { "type = 2", "aztp_audit_type" },
+        { "type = 2 AND outcome = 3", "aztp_audit_type" },
+        { "agent = 'finance'", "aztp_audit_agent" },
+        { "severity = 2", "aztp_audit_severity" },
+        { "trace_id = 'abc'", "aztp_audit_trace" },
+        { "actor = 'spiffe://company.org/hr'", "aztp_audit_actor" },
+        { "seq > 5", "INTEGER PRIMARY KEY" },
+    };
+
+    [Theory]
+    [MemberData(nameof(IndexedLookups))]
+    public async Task SqliteSink_NewStore_EachIndexedColumn_IsLookedUpThroughItsIndex(string where, string index)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var path = dir.File("plan.db");
+        await WriteAsync(path, pki, Events());
+
+        var plan = string.Join(" | ", await RowsAsync(path, $"EXPLAIN QUERY PLAN SELECT seq, json FROM aztp_audit WHERE {where}", 3));
+
+        Assert.Contains(index, plan, StringComparison.Ordinal);
+        Assert.DoesNotContain("SCAN aztp_audit", plan.Replace("USING", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SqliteSink_NewStore_SeqIsTheRowid_NoIdColumnNorSeqIndex_AndASeqCannotBeStoredTwice()
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var path = dir.File("key.db");
+        await WriteAsync(path, pki, Events());
+
+        Assert.DoesNotContain("id", await RowsAsync(path, "SELECT name FROM pragma_table_info('aztp_audit')", 0));
+        Assert.Equal(["aztp_audit_actor", "aztp_audit_agent", "aztp_audit_severity", "aztp_audit_trace", "aztp_audit_ts", "aztp_audit_type"],
+            await RowsAsync(path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'aztp_audit' ORDER BY name", 0));
+        Assert.Equal(["1", "2", "3", "4"], await RowsAsync(path, "SELECT rowid FROM aztp_audit ORDER BY seq", 0));
+        var store = new SqliteStore(path);
+        var ex = await Assert.ThrowsAsync<SqliteException>(() => store.ExecAsync(
+            "INSERT INTO aztp_audit (seq, kind, prev_hash, hash, ts, json) SELECT seq, kind, prev_hash, hash, ts, json FROM aztp_audit WHERE seq = @s", 2));
+        Assert.Equal(19, ex.SqliteErrorCode); // SQLITE_CONSTRAINT
+    }
+
+    private static async Task<List<string>> RowsAsync(string path, string sql, int column)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            rows.Add(Convert.ToString(reader.GetValue(column), System.Globalization.CultureInfo.InvariantCulture)!);
+        }
+        return rows;
     }
 }

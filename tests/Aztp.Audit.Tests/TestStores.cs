@@ -13,6 +13,12 @@ public enum StoreKind
 
     /// <summary>SQLite with the table pre-created in the layout of earlier versions (text ts, type, outcome, severity).</summary>
     SqliteTextLayout,
+
+    /// <summary>
+    /// SQLite with the table pre-created as the unreleased integer layout before seq became the key (an <c>id</c>
+    /// column and a seq index, integer ts and codes).
+    /// </summary>
+    SqliteIdIntegerLayout,
 }
 
 /// <summary>A store under test, with the tampering an attacker with write access could do.</summary>
@@ -41,7 +47,8 @@ internal abstract class TestStore : IDisposable
     {
         StoreKind.Jsonl => new JsonlStore(dir.File("audit.jsonl")),
         StoreKind.Sqlite => new SqliteStore(dir.File("audit.db")),
-        StoreKind.SqliteTextLayout => new SqliteStore(dir.File("audit.db"), textLayout: true),
+        StoreKind.SqliteTextLayout => new SqliteStore(dir.File("audit.db"), SqliteStore.TextLayoutDdl),
+        StoreKind.SqliteIdIntegerLayout => new SqliteStore(dir.File("audit.db"), SqliteStore.IdIntegerLayoutDdl),
         StoreKind.Postgres => new PostgresStore(postgres!, PostgresServer.NewTable(), dir.File("spill.jsonl")),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
@@ -129,12 +136,15 @@ internal abstract class SqlStore : TestStore
         "INSERT INTO aztp_audit (seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json) " +
         "SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json FROM aztp_audit WHERE seq = @s", seq);
 
-    public override Task SwapAsync(long seq) => ExecAsync("""
-        CREATE TEMP TABLE swap_ids AS SELECT (SELECT id FROM aztp_audit WHERE seq = @s) AS a, (SELECT id FROM aztp_audit WHERE seq = @s + 1) AS b;
-        UPDATE aztp_audit SET id = -1 WHERE id = (SELECT a FROM swap_ids);
-        UPDATE aztp_audit SET id = (SELECT a FROM swap_ids) WHERE id = (SELECT b FROM swap_ids);
-        UPDATE aztp_audit SET id = (SELECT b FROM swap_ids) WHERE id = -1;
-        """, seq);
+    public override Task SwapAsync(long seq) => ExecAsync(SwapSql("id"), seq);
+
+    /// <summary>Exchanges the storage positions (<paramref name="order"/>: id or rowid) of records seq and seq + 1.</summary>
+    protected static string SwapSql(string order) => $"""
+        CREATE TEMP TABLE swap_ids AS SELECT (SELECT {order} FROM aztp_audit WHERE seq = @s) AS a, (SELECT {order} FROM aztp_audit WHERE seq = @s + 1) AS b;
+        UPDATE aztp_audit SET {order} = -1 WHERE {order} = (SELECT a FROM swap_ids);
+        UPDATE aztp_audit SET {order} = (SELECT a FROM swap_ids) WHERE {order} = (SELECT b FROM swap_ids);
+        UPDATE aztp_audit SET {order} = (SELECT b FROM swap_ids) WHERE {order} = -1;
+        """;
 
     public override Task TruncateAfterAsync(long seq) => ExecAsync("DELETE FROM aztp_audit WHERE seq > @s", seq);
 
@@ -143,8 +153,45 @@ internal abstract class SqlStore : TestStore
     }
 }
 
-internal sealed class SqliteStore(string path, bool textLayout = false) : SqlStore
+internal sealed class SqliteStore(string path, string? ddl = null) : SqlStore
 {
+    /// <summary>
+    /// A table the sink created (seq is its integer primary key) cannot hold a seq twice or out of seq order: an attacker
+    /// first rebuilds it without the key (rows keep their order as rowids), then duplicates or reorders rows there.
+    /// </summary>
+    private const string Loosen = """
+        CREATE TABLE loose AS SELECT * FROM aztp_audit ORDER BY seq;
+        DROP TABLE aztp_audit;
+        ALTER TABLE loose RENAME TO aztp_audit;
+        """;
+
+    /// <summary>The unreleased integer layout of the previous round: an id key, a seq index, integer ts and codes.</summary>
+    public const string IdIntegerLayoutDdl = """
+        PRAGMA page_size=16384; PRAGMA journal_mode=WAL;
+        CREATE TABLE IF NOT EXISTS aztp_audit (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          seq INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL,
+          event_id TEXT,
+          ts INTEGER NOT NULL,
+          type INTEGER,
+          agent TEXT,
+          outcome INTEGER,
+          severity INTEGER,
+          trace_id TEXT,
+          actor TEXT,
+          json TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS aztp_audit_seq ON aztp_audit(seq);
+        CREATE INDEX IF NOT EXISTS aztp_audit_ts ON aztp_audit(ts);
+        CREATE INDEX IF NOT EXISTS aztp_audit_type ON aztp_audit(type, outcome);
+        CREATE INDEX IF NOT EXISTS aztp_audit_agent ON aztp_audit(agent);
+        CREATE INDEX IF NOT EXISTS aztp_audit_severity ON aztp_audit(severity);
+        CREATE INDEX IF NOT EXISTS aztp_audit_trace ON aztp_audit(trace_id) WHERE trace_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS aztp_audit_actor ON aztp_audit(actor);
+        """;
+
     /// <summary>
     /// The table exactly as versions before the integer layout created it (text ts, type, outcome and severity), so
     /// the sink, readers, query, prune and verify are exercised on a store made by that code.
@@ -179,13 +226,23 @@ internal sealed class SqliteStore(string path, bool textLayout = false) : SqlSto
 
     public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
     {
-        if (textLayout)
+        if (ddl is not null)
         {
-            await ExecAsync(TextLayoutDdl, 0);
+            await ExecAsync(ddl, 0);
         }
         var options = new SqliteAuditSinkOptions { Path = path };
         configure(options);
         return await SqliteAuditSink.OpenAsync(options);
+    }
+
+    public override Task DuplicateAsync(long seq) => ddl is null ? LoosenThenAsync(base.DuplicateAsync, seq) : base.DuplicateAsync(seq);
+
+    public override Task SwapAsync(long seq) => ddl is null ? ExecAsync(Loosen + SwapSql("rowid"), seq) : base.SwapAsync(seq);
+
+    private async Task LoosenThenAsync(Func<long, Task> tamper, long seq)
+    {
+        await ExecAsync(Loosen, 0);
+        await tamper(seq);
     }
 
     public override async Task ExecAsync(string sql, long seq)

@@ -7,13 +7,14 @@ namespace Aztp.Audit.Internal;
 /// use the partial index for <c>trace_id = ?</c>). Stores created before that keep their full index (same name).
 /// <c>codeType</c> is the type of <c>type</c>, <c>outcome</c> and <c>severity</c>: <c>TEXT</c> (names) in
 /// PostgreSQL and older SQLite tables, <c>INTEGER</c> (codes) in new SQLite tables (<see cref="SqliteLayout"/>).
+/// With <c>idColumn</c> null (new SQLite tables) there is no separate <c>id</c>: <c>seq</c> itself is the integer primary
+/// key (SQLite's rowid), so the table is stored in seq order and needs no seq index — one B-tree fewer per row.
 /// </summary>
 internal static class AuditTableSql
 {
-    public static string Create(string table, string idColumn, string integerType, string timestampType, string codeType = "TEXT") => $"""
+    public static string Create(string table, string? idColumn, string integerType, string timestampType, string codeType = "TEXT") => $"""
             CREATE TABLE IF NOT EXISTS {table} (
-              id {idColumn},
-              seq {integerType} NOT NULL,
+              {(idColumn is null ? $"seq {integerType} PRIMARY KEY NOT NULL" : $"id {idColumn},\n  seq {integerType} NOT NULL")},
               kind TEXT NOT NULL,
               prev_hash TEXT NOT NULL,
               hash TEXT NOT NULL,
@@ -26,7 +27,7 @@ internal static class AuditTableSql
               trace_id TEXT,
               actor TEXT,
               json TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq);
+            {(idColumn is null ? "" : $"CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq);")}
             CREATE INDEX IF NOT EXISTS {table}_ts ON {table}(ts);
             CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
             CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);

@@ -10,19 +10,34 @@ namespace Aztp.Audit.Internal;
 /// The sink's INSERT as one prepared native statement, bound positionally from spans: no per-row parameter lookup,
 /// boxing or string transcoding (the payload's UTF-8 bytes are bound as they are, so the stored text is the same).
 /// Runs inside the connection's transaction (same database handle). <c>ts</c>, <c>type</c>, <c>outcome</c> and
-/// <c>severity</c> are bound as the table's <see cref="SqliteLayout"/> stores them.
+/// <c>severity</c> are bound as the table's <see cref="SqliteLayout"/> stores them. SQLite keeps a statement's bindings
+/// across <c>sqlite3_reset</c>, so a column whose value equals the previous row's (kind, agent, actor, the codes, a
+/// missing trace id — most rows of a stream) is not bound again: fewer native calls per row. Any failure forgets what
+/// was bound, so the next row binds every column.
 /// </summary>
 internal sealed class SqliteInsert : IDisposable
 {
     private const int SqliteDone = 101;
     private const int StackTextLimit = 256;
     private readonly sqlite3 _db;
-    private readonly bool _integer;
+    private readonly bool _integerLayout;
     private sqlite3_stmt? _statement;
+    // Per parameter (1-based): what is bound now, when known. Unknown is the safe state (bind again).
+    private readonly BindState[] _state = new BindState[14];
+    private readonly string?[] _text = new string?[14];
+    private readonly long[] _boundInteger = new long[14];
+
+    private enum BindState : byte
+    {
+        Unknown,
+        Null,
+        Text,
+        Integer,
+    }
 
     public SqliteInsert(SqliteConnection connection, string table, SqliteLayout layout)
     {
-        _integer = layout == SqliteLayout.Integer;
+        _integerLayout = layout == SqliteLayout.Integer;
         _db = connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
         var sql = $"INSERT INTO {table} ({SqliteSchema.Columns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
         var rc = raw.sqlite3_prepare_v2(_db, sql, out var statement);
@@ -41,7 +56,7 @@ internal sealed class SqliteInsert : IDisposable
         try
         {
             Check(raw.sqlite3_bind_int64(s, 1, record.Seq));
-            Check(raw.sqlite3_bind_text(s, 2, record.Kind == AuditRecordKind.Event ? "event"u8 : "checkpoint"u8));
+            CachedText(s, 2, record.Kind == AuditRecordKind.Event ? "event" : "checkpoint");
             BindText(s, 3, record.PrevHash);
             BindText(s, 4, record.Hash);
             DateTimeOffset timestamp;
@@ -50,35 +65,35 @@ internal sealed class SqliteInsert : IDisposable
                 var e = record.SourceEvent ?? record.ReadEvent();
                 timestamp = e.Timestamp;
                 BindText(s, 5, e.Id);
-                BindText(s, 8, e.AgentId);
-                if (_integer)
+                CachedText(s, 8, e.AgentId);
+                if (_integerLayout)
                 {
-                    Check(raw.sqlite3_bind_int64(s, 7, SqliteCodes.Type(e.Type)));
-                    Check(raw.sqlite3_bind_int64(s, 9, SqliteCodes.Outcome(e.Outcome)));
-                    Check(raw.sqlite3_bind_int64(s, 10, SqliteCodes.Severity(e.Severity)));
+                    CachedInteger(s, 7, SqliteCodes.Type(e.Type));
+                    CachedInteger(s, 9, SqliteCodes.Outcome(e.Outcome));
+                    CachedInteger(s, 10, SqliteCodes.Severity(e.Severity));
                 }
                 else
                 {
-                    BindText(s, 7, SecurityEventJson.TypeName(e.Type));
-                    BindText(s, 9, SecurityEventJson.OutcomeName(e.Outcome));
-                    BindText(s, 10, SecurityEventJson.SeverityName(e.Severity));
+                    CachedText(s, 7, SecurityEventJson.TypeName(e.Type));
+                    CachedText(s, 9, SecurityEventJson.OutcomeName(e.Outcome));
+                    CachedText(s, 10, SecurityEventJson.SeverityName(e.Severity));
                 }
-                BindText(s, 11, e.TraceId);
-                BindText(s, 12, e.Actor?.Id);
+                CachedText(s, 11, e.TraceId);
+                CachedText(s, 12, e.Actor?.Id);
             }
             else
             {
                 var c = record.SourceCheckpoint ?? record.ReadCheckpoint();
                 timestamp = c.Timestamp;
-                Check(raw.sqlite3_bind_null(s, 5));
-                Check(raw.sqlite3_bind_null(s, 7));
-                BindText(s, 8, c.AgentId);
-                Check(raw.sqlite3_bind_null(s, 9));
-                Check(raw.sqlite3_bind_null(s, 10));
-                Check(raw.sqlite3_bind_null(s, 11));
-                BindText(s, 12, c.SpiffeId);
+                BindText(s, 5, null);
+                CachedText(s, 7, null);
+                CachedText(s, 8, c.AgentId);
+                CachedText(s, 9, null);
+                CachedText(s, 10, null);
+                CachedText(s, 11, null);
+                CachedText(s, 12, c.SpiffeId);
             }
-            if (_integer)
+            if (_integerLayout)
             {
                 Check(raw.sqlite3_bind_int64(s, 6, SqliteCodes.Timestamp(timestamp)));
             }
@@ -99,10 +114,51 @@ internal sealed class SqliteInsert : IDisposable
                 throw new SqliteException($"INSERT returned {rc} instead of SQLITE_DONE.", rc);
             }
         }
+        catch
+        {
+            Array.Clear(_state);
+            throw;
+        }
         finally
         {
             raw.sqlite3_reset(s);
         }
+    }
+
+    // Binds a text (or NULL) parameter unless it already holds that value.
+    private void CachedText(sqlite3_stmt s, int index, string? value)
+    {
+        if (value is null)
+        {
+            if (_state[index] != BindState.Null)
+            {
+                _state[index] = BindState.Unknown;
+                Check(raw.sqlite3_bind_null(s, index));
+                _state[index] = BindState.Null;
+            }
+            return;
+        }
+        if (_state[index] == BindState.Text && string.Equals(_text[index], value, StringComparison.Ordinal))
+        {
+            return;
+        }
+        _state[index] = BindState.Unknown;
+        BindText(s, index, value);
+        _text[index] = value;
+        _state[index] = BindState.Text;
+    }
+
+    // Binds an integer parameter unless it already holds that value.
+    private void CachedInteger(sqlite3_stmt s, int index, long value)
+    {
+        if (_state[index] == BindState.Integer && _boundInteger[index] == value)
+        {
+            return;
+        }
+        _state[index] = BindState.Unknown;
+        Check(raw.sqlite3_bind_int64(s, index, value));
+        _boundInteger[index] = value;
+        _state[index] = BindState.Integer;
     }
 
     public void Dispose()
@@ -123,7 +179,8 @@ internal sealed class SqliteInsert : IDisposable
             Check(raw.sqlite3_bind_text(s, index, value));
             return;
         }
-        Span<byte> utf8 = stackalloc byte[StackTextLimit * 3];
+        // Sized to the value (a stackalloc is zeroed): a 64-digit hash needs 192 bytes, not the 768 of the limit.
+        Span<byte> utf8 = stackalloc byte[value.Length * 3];
         var length = Encoding.UTF8.GetBytes(value, utf8);
         Check(raw.sqlite3_bind_text(s, index, utf8[..length]));
     }

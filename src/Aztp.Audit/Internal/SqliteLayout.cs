@@ -23,6 +23,22 @@ internal enum SqliteLayout
 }
 
 /// <summary>
+/// The shape of an SQLite audit table: how it stores its indexed columns, and what orders its rows. Tables with an
+/// <c>id</c> column (every table made before seq became the key, in either layout) are stored in <c>id</c> order; a table
+/// without one (what the sink creates now: <c>seq INTEGER PRIMARY KEY</c>) in rowid order, which there is seq itself.
+/// A table rebuilt by hand without its key (<c>CREATE TABLE … AS SELECT</c>) is read in rowid order — the order its
+/// rows were stored in — so nothing about such a rebuild is hidden from <c>verify</c>.
+/// </summary>
+internal readonly record struct SqliteTable(SqliteLayout Layout, bool HasIdColumn)
+{
+    /// <summary>What the sink creates when the table is missing.</summary>
+    public static SqliteTable New => new(SqliteLayout.Integer, HasIdColumn: false);
+
+    /// <summary>The column that gives storage order (what <c>verify</c> walks and the tail read takes the last of).</summary>
+    public string OrderColumn => HasIdColumn ? "id" : "rowid";
+}
+
+/// <summary>
 /// The integer codes of <see cref="SqliteLayout.Integer"/> (documented in docs/audit.md; stable — never renumber).
 /// Spelled out rather than cast from the enums so that reordering an enum cannot change stored meaning.
 /// </summary>

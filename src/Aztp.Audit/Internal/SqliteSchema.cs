@@ -34,32 +34,60 @@ internal static class SqliteSchema
         }
     }
 
-    /// <summary>Sets the sink's pragmas and creates the table when missing (in the integer layout); returns its layout.</summary>
-    public static async Task<SqliteLayout> CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets the sink's pragmas and creates the table when missing (integer layout, <c>seq</c> as the rowid); returns the
+    /// table's shape.
+    /// </summary>
+    public static async Task<SqliteTable> CreateAsync(SqliteConnection connection, string table, bool fullSync, CancellationToken cancellationToken)
     {
         // 16 KiB pages (set before the file's first write; an existing database keeps its page size) and a 16 MiB page
-        // cache: a batch of ~600-byte rows and their seven index entries dirties fewer pages (fewer B-tree splits, WAL
+        // cache: a batch of ~600-byte rows and their index entries dirties fewer pages (fewer B-tree splits, WAL
         // frames and checksums) than with the 4 KiB default. Measured ~15% less CPU per record (docs/benchmarks.md).
         await ExecAsync(connection, "PRAGMA page_size=16384; PRAGMA cache_size=-16384;", cancellationToken).ConfigureAwait(false);
         await ExecAsync(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={(fullSync ? "FULL" : "NORMAL")};", cancellationToken).ConfigureAwait(false);
-        // An existing table keeps its layout (nothing is migrated); a new one gets integer ts and codes.
-        var layout = await DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteLayout.Integer;
-        var type = layout == SqliteLayout.Integer ? "INTEGER" : "TEXT";
-        await ExecAsync(connection, AuditTableSql.Create(table, idColumn: "INTEGER PRIMARY KEY AUTOINCREMENT", integerType: "INTEGER", timestampType: type, codeType: type),
-            cancellationToken).ConfigureAwait(false);
-        return layout;
+        // An existing table keeps its shape (nothing is migrated; its missing indexes are added as before). A new one
+        // gets integer ts and codes, and seq as its integer primary key.
+        var shape = await DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteTable.New;
+        var type = shape.Layout == SqliteLayout.Integer ? "INTEGER" : "TEXT";
+        await ExecAsync(connection, AuditTableSql.Create(table, idColumn: shape.HasIdColumn ? "INTEGER PRIMARY KEY AUTOINCREMENT" : null, integerType: "INTEGER",
+            timestampType: type, codeType: type), cancellationToken).ConfigureAwait(false);
+        return shape;
     }
 
-    /// <summary>The layout of an existing table, from the declared type of its <c>ts</c> column; null when there is no such table.</summary>
-    public static async Task<SqliteLayout?> DetectAsync(SqliteConnection connection, string table, CancellationToken cancellationToken)
+    /// <summary>
+    /// The shape of an existing table: its layout, from the declared type of its <c>ts</c> column, and whether it has an
+    /// <c>id</c> column; null when there is no such table.
+    /// </summary>
+    public static async Task<SqliteTable?> DetectAsync(SqliteConnection connection, string table, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT type FROM pragma_table_info(@table) WHERE name = 'ts'";
+        command.CommandText = "SELECT name, type FROM pragma_table_info(@table) WHERE name IN ('ts', 'id')";
         command.Parameters.AddWithValue("@table", table);
-        var declared = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
-        return declared switch
+        string? declared = null;
+        var hasId = false;
+        var any = false;
+        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            null => null,
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                any = true;
+                if (reader.GetString(0) == "id")
+                {
+                    hasId = true;
+                }
+                else
+                {
+                    declared = reader.IsDBNull(1) ? "" : reader.GetString(1);
+                }
+            }
+        }
+        if (!any)
+        {
+            return null;
+        }
+        var layout = declared switch
+        {
+            null => throw new AuditStoreException($"SQLite audit table '{table}' has no ts column."),
             // SQLite's own affinity rules for a declared type (so a table rebuilt with CREATE TABLE … AS SELECT, which
             // declares INT and TEXT, is still read): "INT" anywhere is integer; "CHAR", "CLOB" or "TEXT" is text.
             _ when declared.Contains("INT", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Integer,
@@ -67,6 +95,7 @@ internal static class SqliteSchema
                 || declared.Contains("TEXT", StringComparison.OrdinalIgnoreCase) => SqliteLayout.Text,
             _ => throw new AuditStoreException($"SQLite audit table '{table}' has a ts column of unknown type '{declared}'."),
         };
+        return new SqliteTable(layout, hasId);
     }
 
     /// <summary>The database's page size in bytes.</summary>

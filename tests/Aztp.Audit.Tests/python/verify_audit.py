@@ -127,8 +127,11 @@ def read_sqlite(path, table):
         raise SystemExit(usage("table name must match [a-z0-9_]+"))
     connection = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
     try:
+        # Storage order (docs/audit.md, "SQLite and PostgreSQL"): id when the table has an id column, else rowid.
+        columns = [row[1] for row in connection.execute("PRAGMA table_info(%s)" % table)]
+        order = "id" if "id" in columns else "rowid"
         rows = connection.execute(
-            "SELECT seq, prev_hash, hash, kind, json FROM %s ORDER BY id" % table)
+            "SELECT seq, prev_hash, hash, kind, json FROM %s ORDER BY %s" % (table, order))
         for number, (seq, prev_hash, hash_, kind, payload) in enumerate(rows, start=1):
             if isinstance(payload, str):
                 payload = payload.encode("utf-8")
