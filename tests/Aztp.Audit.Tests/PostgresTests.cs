@@ -1,4 +1,5 @@
 using Aztp.Audit;
+using Aztp.Audit.Internal;
 using Aztp.Core;
 using Npgsql;
 
@@ -202,6 +203,38 @@ public sealed class PostgresTests(PostgresServer server)
         await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, store.Table);
         await QueryAndRetentionTests.AssertQueriesAsync(reader);
         await QueryAndRetentionTests.AssertRetentionAsync(reader, pki);
+    }
+
+    [PostgresFact]
+    public async Task Postgres_QueryByOutcomeAlone_CanUseThePartialOutcomeIndex()
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (PostgresStore)TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        await QueryAndRetentionTests.WriteAgedAsync(store, pki);
+        var (sql, parameters) = QuerySql.Build(store.Table, new AuditQuery { Outcome = EventOutcome.Denied }, t => t.ToUniversalTime());
+
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            explain.Parameters.AddWithValue(name, value);
+        }
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains(plan, line => line.Contains(store.Table + "_outcome", StringComparison.Ordinal));
     }
 
     [Fact]

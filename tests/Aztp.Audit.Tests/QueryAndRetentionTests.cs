@@ -29,12 +29,14 @@ public sealed class QueryAndRetentionTests
         return list;
     }
 
-    public static TheoryData<string> Queries => new() { "all", "policy-denied", "since", "agent", "actor", "trace", "last3", "after" };
+    public static TheoryData<string> Queries => new() { "all", "policy-denied", "denied", "success", "since", "agent", "actor", "trace", "last3", "after" };
 
     public static AuditQuery QueryFor(string name) => name switch
     {
         "all" => new AuditQuery(),
         "policy-denied" => new AuditQuery { Type = SecurityEventType.Policy, Outcome = EventOutcome.Denied },
+        "denied" => new AuditQuery { Outcome = EventOutcome.Denied },
+        "success" => new AuditQuery { Outcome = EventOutcome.Success },
         "since" => new AuditQuery { Since = Now.AddDays(-1) },
         "agent" => new AuditQuery { Agent = "billing" },
         "actor" => new AuditQuery { Agent = "spiffe://company.org/caller1" },

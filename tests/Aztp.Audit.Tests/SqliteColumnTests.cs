@@ -1,4 +1,5 @@
 using Aztp.Audit;
+using Aztp.Audit.Internal;
 using Aztp.Core;
 using Microsoft.Data.Sqlite;
 
@@ -170,6 +171,7 @@ public sealed class SqliteColumnTests
         { "ts >= 1", "aztp_audit_ts" },
         { "type = 2", "aztp_audit_type" },
         { "type = 2 AND outcome = 3", "aztp_audit_type" },
+        { "outcome = 3 AND outcome <> 1", "aztp_audit_outcome" },
         { "agent = 'finance'", "aztp_audit_agent" },
         { "severity = 2", "aztp_audit_severity" },
         { "trace_id = 'abc'", "aztp_audit_trace" },
@@ -192,6 +194,43 @@ public sealed class SqliteColumnTests
         Assert.DoesNotContain("SCAN aztp_audit", plan.Replace("USING", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(EventOutcome.Denied, true)]
+    [InlineData(EventOutcome.Failure, true)]
+    [InlineData(EventOutcome.Error, true)]
+    [InlineData(EventOutcome.Success, false)]
+    public async Task SqliteReader_QueryByOutcomeAlone_UsesThePartialOutcomeIndex_ExceptForSuccess(EventOutcome outcome, bool indexed)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var path = dir.File("outcome.db");
+        await WriteAsync(path, pki, Events());
+        // The statement the reader runs for `aztp audit query --outcome …` (integer layout: codes bound).
+        var (sql, parameters) = QuerySql.Build("aztp_audit", new AuditQuery { Outcome = outcome }, t => SqliteCodes.Timestamp(t),
+            t => SqliteCodes.Type(t), o => SqliteCodes.Outcome(o));
+
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var explain = connection.CreateCommand();
+        explain.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach (var (name, value) in parameters)
+        {
+            explain.Parameters.AddWithValue("@" + name, value);
+        }
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        Assert.Equal(indexed, plan.Any(d => d.Contains("aztp_audit_outcome", StringComparison.Ordinal)));
+        Assert.Contains(" WHERE outcome <> 1", (string?)(await RowsAsync(path, "SELECT sql FROM sqlite_master WHERE name = 'aztp_audit_outcome'", 0)).Single(),
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task SqliteSink_NewStore_SeqIsTheRowid_NoIdColumnNorSeqIndex_AndASeqCannotBeStoredTwice()
     {
@@ -201,7 +240,7 @@ public sealed class SqliteColumnTests
         await WriteAsync(path, pki, Events());
 
         Assert.DoesNotContain("id", await RowsAsync(path, "SELECT name FROM pragma_table_info('aztp_audit')", 0));
-        Assert.Equal(["aztp_audit_actor", "aztp_audit_agent", "aztp_audit_severity", "aztp_audit_trace", "aztp_audit_ts", "aztp_audit_type"],
+        Assert.Equal(["aztp_audit_actor", "aztp_audit_agent", "aztp_audit_outcome", "aztp_audit_severity", "aztp_audit_trace", "aztp_audit_ts", "aztp_audit_type"],
             await RowsAsync(path, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'aztp_audit' ORDER BY name", 0));
         Assert.Equal(["1", "2", "3", "4"], await RowsAsync(path, "SELECT rowid FROM aztp_audit ORDER BY seq", 0));
         var store = new SqliteStore(path);

@@ -9,10 +9,14 @@ namespace Aztp.Audit.Internal;
 /// PostgreSQL and older SQLite tables, <c>INTEGER</c> (codes) in new SQLite tables (<see cref="SqliteLayout"/>).
 /// With <c>idColumn</c> null (new SQLite tables) there is no separate <c>id</c>: <c>seq</c> itself is the integer primary
 /// key (SQLite's rowid), so the table is stored in seq order and needs no seq index — one B-tree fewer per row.
+/// The outcome index is partial too (<c>WHERE outcome &lt;&gt; success</c>, <c>successOutcome</c> being the
+/// stored form of success: <c>'success'</c> or its integer code): successes are most of a trail, so a lookup of them by
+/// outcome alone reads most rows either way, while denials, failures and errors are what a lookup by outcome is for.
+/// <see cref="QuerySql"/> repeats the predicate in a query for any other outcome, so both databases can use the index.
 /// </summary>
 internal static class AuditTableSql
 {
-    public static string Create(string table, string? idColumn, string integerType, string timestampType, string codeType = "TEXT") => $"""
+    public static string Create(string table, string? idColumn, string integerType, string timestampType, string codeType = "TEXT", string successOutcome = "'success'") => $"""
             CREATE TABLE IF NOT EXISTS {table} (
               {(idColumn is null ? $"seq {integerType} PRIMARY KEY NOT NULL" : $"id {idColumn},\n  seq {integerType} NOT NULL")},
               kind TEXT NOT NULL,
@@ -30,6 +34,7 @@ internal static class AuditTableSql
             {(idColumn is null ? "" : $"CREATE INDEX IF NOT EXISTS {table}_seq ON {table}(seq);")}
             CREATE INDEX IF NOT EXISTS {table}_ts ON {table}(ts);
             CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
+            CREATE INDEX IF NOT EXISTS {table}_outcome ON {table}(outcome) WHERE outcome <> {successOutcome};
             CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);
             CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity);
             CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id) WHERE trace_id IS NOT NULL;

@@ -26,6 +26,13 @@ internal static class QuerySql
         {
             where.Add("outcome = @outcome");
             parameters.Add(new("outcome", outcomeValue is null ? SecurityEventJson.OutcomeName(outcome) : outcomeValue(outcome)));
+            if (outcome != EventOutcome.Success)
+            {
+                // The partial outcome index's own predicate (AuditTableSql), spelled out so that both planners see the
+                // query implies it and use the index; it excludes nothing this query could match.
+                var success = outcomeValue is null ? SecurityEventJson.OutcomeName(EventOutcome.Success) : outcomeValue(EventOutcome.Success);
+                where.Add(success is string name ? $"outcome <> '{name}'" : $"outcome <> {Convert.ToString(success, System.Globalization.CultureInfo.InvariantCulture)}");
+            }
         }
         if (query.Since is { } since)
         {

@@ -1,3 +1,4 @@
+using Aztp.Core;
 using Microsoft.Data.Sqlite;
 
 namespace Aztp.Audit.Internal;
@@ -50,9 +51,14 @@ internal static class SqliteSchema
         var shape = await DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? SqliteTable.New;
         var type = shape.Layout == SqliteLayout.Integer ? "INTEGER" : "TEXT";
         await ExecAsync(connection, AuditTableSql.Create(table, idColumn: shape.HasIdColumn ? "INTEGER PRIMARY KEY AUTOINCREMENT" : null, integerType: "INTEGER",
-            timestampType: type, codeType: type), cancellationToken).ConfigureAwait(false);
+            timestampType: type, codeType: type, successOutcome: SuccessLiteral(shape.Layout)), cancellationToken).ConfigureAwait(false);
         return shape;
     }
+
+    // How the partial outcome index names success: the integer layout's code, or the JSON name in the text layout.
+    private static string SuccessLiteral(SqliteLayout layout) => layout == SqliteLayout.Integer
+        ? SqliteCodes.Outcome(EventOutcome.Success).ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : "'success'";
 
     /// <summary>
     /// The shape of an existing table: its layout, from the declared type of its <c>ts</c> column, and whether it has an
