@@ -317,6 +317,37 @@ public class SecurityEventFactoryTraceTests
     private const string SpanId = "00f067aa0ba902b7";
 
     [Fact]
+    public void TraceForms_SurviveCopies_AndReadBackAsGiven()
+    {
+        var f = new SecurityEventFactory("caller", "spiffe://company.org/caller");
+        var e = f.RpcRequestSent("echo", "https://peer");
+        var data = e.Data;
+
+        // Explicit text, either part alone, none, and a shared trace position: each read back as given, also after WithData.
+        var both = e.WithTrace(TraceId, SpanId);
+        Assert.Equal((TraceId, SpanId), (both.TraceId, both.SpanId));
+        Assert.Equal((TraceId, SpanId), (both.WithData(data).TraceId, both.WithData(data).SpanId));
+        var traceOnly = e.WithTrace(TraceId, null);
+        Assert.Equal((TraceId, (string?)null), (traceOnly.TraceId, traceOnly.SpanId));
+        var spanOnly = e.WithTrace(null, SpanId);
+        Assert.Equal(((string?)null, SpanId), (spanOnly.TraceId, spanOnly.SpanId));
+        var none = both.WithTrace(null, null);
+        Assert.Null(none.TraceId);
+        Assert.Null(none.SpanId);
+        var position = EventTrace.ContinueOrStart("00-" + TraceId + "-" + SpanId + "-01");
+        var shared = none.WithTrace(position).WithData(data);
+        Assert.Equal(TraceId, shared.TraceId);
+        Assert.Equal(position.SpanId, shared.SpanId);
+        Assert.Null(none.WithTrace((EventTrace?)null).TraceId);
+
+        // The public constructor keeps explicit text too, and equality compares the ids whatever their form.
+        var stored = new SecurityEvent(shared.Id, shared.Type, shared.Timestamp, shared.AgentId, shared.SpiffeId, shared.Severity,
+            shared.Outcome, shared.TraceId, shared.SpanId, shared.Actor, shared.Data);
+        Assert.Equal(shared, stored);
+        Assert.NotEqual(shared, shared.WithTrace(TraceId, null));
+    }
+
+    [Fact]
     public void ExplicitTraceHelpers_MakeTheSameEventAsWithTrace()
     {
         var time = new FixedClock(new DateTimeOffset(2026, 11, 23, 10, 0, 0, 123, TimeSpan.Zero));
