@@ -296,6 +296,26 @@ public class SecurityEventFactoryDataTests
     }
 
     [Fact]
+    public void EventIds_FromPositions_AreTheIdsNextGives_InOrder_AndEventsFormatThem()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var first = Aztp.Core.Internal.EventId.NextPosition(now, out var firstSequence);
+        var between = Aztp.Core.Internal.EventId.Next(now);
+        var second = Aztp.Core.Internal.EventId.NextPosition(now, out var secondSequence);
+        // Ids taken one after another sort in that order, whichever form they were taken in (other tests may take ids
+        // in between, so only the order is checked).
+        Assert.True(first.At(firstSequence) < between && between < second.At(secondSequence));
+
+        // An event's id text is its position's value, formatted once, the same in copies made before the first read.
+        var e = F.RpcRequestSent("echo", "https://peer");
+        var copy = e.WithData(e.Data);
+        Assert.Equal(e.Id, copy.Id);
+        var id = e.Id;
+        var later = F.RpcRequestSent("echo", "https://peer");
+        Assert.True(string.CompareOrdinal(id, later.Id) < 0);
+    }
+
+    [Fact]
     public void Id_IsTheSameTextOnEveryRead_AndSurvivesCopies()
     {
         var e = F.RpcRequestSent("echo", "https://peer");
