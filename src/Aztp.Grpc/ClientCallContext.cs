@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Aztp.Grpc;
 
 /// <summary>What a client interceptor knows about a call before it is sent.</summary>
@@ -19,6 +21,7 @@ public sealed class ClientCallContext
         Address = address;
         RequestHeaders = requestHeaders;
         Deadline = deadline;
+        StartTimestamp = Stopwatch.GetTimestamp();
     }
 
     /// <summary>The full method path, e.g. <c>/grpc.testing.TestService/UnaryCall</c>.</summary>
@@ -35,6 +38,13 @@ public sealed class ClientCallContext
 
     /// <summary>The UTC deadline, or <see langword="null"/>.</summary>
     public DateTime? Deadline { get; }
+
+    /// <summary>
+    /// The <see cref="Stopwatch"/> timestamp taken when the call was set up, before the first interceptor's start
+    /// callback: <c>Stopwatch.GetElapsedTime(StartTimestamp)</c> is the call's duration so far (for example in
+    /// <see cref="ClientInterceptor.OnCallCompleted"/>), with no per-call state of the interceptor's own.
+    /// </summary>
+    public long StartTimestamp { get; }
 
     /// <summary>A per-call property bag, shared between an interceptor's start and completion callbacks (created on first use).</summary>
     public IDictionary<object, object?> Items => _items ??= new Dictionary<object, object?>();

@@ -296,6 +296,26 @@ public class SecurityEventFactoryDataTests
     }
 
     [Fact]
+    public void EventIds_FromPositions_AreTheIdsNextGives_InOrder_AndEventsFormatThem()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var first = Aztp.Core.Internal.EventId.NextPosition(now, out var firstSequence);
+        var between = Aztp.Core.Internal.EventId.Next(now);
+        var second = Aztp.Core.Internal.EventId.NextPosition(now, out var secondSequence);
+        // Ids taken one after another sort in that order, whichever form they were taken in (other tests may take ids
+        // in between, so only the order is checked).
+        Assert.True(first.At(firstSequence) < between && between < second.At(secondSequence));
+
+        // An event's id text is its position's value, formatted once, the same in copies made before the first read.
+        var e = F.RpcRequestSent("echo", "https://peer");
+        var copy = e.WithData(e.Data);
+        Assert.Equal(e.Id, copy.Id);
+        var id = e.Id;
+        var later = F.RpcRequestSent("echo", "https://peer");
+        Assert.True(string.CompareOrdinal(id, later.Id) < 0);
+    }
+
+    [Fact]
     public void Id_IsTheSameTextOnEveryRead_AndSurvivesCopies()
     {
         var e = F.RpcRequestSent("echo", "https://peer");
@@ -315,6 +335,37 @@ public class SecurityEventFactoryTraceTests
 {
     private const string TraceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     private const string SpanId = "00f067aa0ba902b7";
+
+    [Fact]
+    public void TraceForms_SurviveCopies_AndReadBackAsGiven()
+    {
+        var f = new SecurityEventFactory("caller", "spiffe://company.org/caller");
+        var e = f.RpcRequestSent("echo", "https://peer");
+        var data = e.Data;
+
+        // Explicit text, either part alone, none, and a shared trace position: each read back as given, also after WithData.
+        var both = e.WithTrace(TraceId, SpanId);
+        Assert.Equal((TraceId, SpanId), (both.TraceId, both.SpanId));
+        Assert.Equal((TraceId, SpanId), (both.WithData(data).TraceId, both.WithData(data).SpanId));
+        var traceOnly = e.WithTrace(TraceId, null);
+        Assert.Equal((TraceId, (string?)null), (traceOnly.TraceId, traceOnly.SpanId));
+        var spanOnly = e.WithTrace(null, SpanId);
+        Assert.Equal(((string?)null, SpanId), (spanOnly.TraceId, spanOnly.SpanId));
+        var none = both.WithTrace(null, null);
+        Assert.Null(none.TraceId);
+        Assert.Null(none.SpanId);
+        var position = EventTrace.ContinueOrStart("00-" + TraceId + "-" + SpanId + "-01");
+        var shared = none.WithTrace(position).WithData(data);
+        Assert.Equal(TraceId, shared.TraceId);
+        Assert.Equal(position.SpanId, shared.SpanId);
+        Assert.Null(none.WithTrace((EventTrace?)null).TraceId);
+
+        // The public constructor keeps explicit text too, and equality compares the ids whatever their form.
+        var stored = new SecurityEvent(shared.Id, shared.Type, shared.Timestamp, shared.AgentId, shared.SpiffeId, shared.Severity,
+            shared.Outcome, shared.TraceId, shared.SpanId, shared.Actor, shared.Data);
+        Assert.Equal(shared, stored);
+        Assert.NotEqual(shared, shared.WithTrace(TraceId, null));
+    }
 
     [Fact]
     public void ExplicitTraceHelpers_MakeTheSameEventAsWithTrace()

@@ -322,6 +322,43 @@ public sealed class CallBehaviourTests
     }
 
     [Fact]
+    public async Task ClientCallContext_StartTimestamp_IsTakenBeforeTheStartCallback_AndTheSameAtCompletion()
+    {
+        var interceptor = new TimingClientInterceptor();
+        var channelOptions = new GrpcChannelOptions();
+        channelOptions.Interceptors.Add(interceptor);
+        await using var host = await ProbeHost.StartAsync(
+            b => b.AddUnaryMethod(ProbeHost.Unary, (request, _) => Task.FromResult(ProbeHost.Echo(request))),
+            channelOptions: channelOptions);
+
+        var before = System.Diagnostics.Stopwatch.GetTimestamp();
+        await host.Channel.AsyncUnaryCall(ProbeHost.Unary, new SimpleRequest());
+        var after = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        Assert.InRange(interceptor.AtStart, before, interceptor.StartCallbackRan);
+        Assert.Equal(interceptor.AtStart, interceptor.AtCompletion);
+        Assert.InRange(interceptor.AtCompletion, before, after);
+    }
+
+    private sealed class TimingClientInterceptor : ClientInterceptor
+    {
+        public long AtStart { get; private set; }
+
+        public long StartCallbackRan { get; private set; }
+
+        public long AtCompletion { get; private set; }
+
+        public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken)
+        {
+            StartCallbackRan = System.Diagnostics.Stopwatch.GetTimestamp();
+            AtStart = context.StartTimestamp;
+            return ValueTask.CompletedTask;
+        }
+
+        public override void OnCallCompleted(ClientCallContext context, Status status) => AtCompletion = context.StartTimestamp;
+    }
+
+    [Fact]
     public async Task ClientInterceptorState_IsPerInterceptorAndPerCall_FromStartToCompletion()
     {
         var first = new StatefulClientInterceptor("first");

@@ -20,7 +20,13 @@ internal static class EventId
     private static State? s_state;
 
     /// <summary>The next id's 128 bits: the high word holds the 48-bit time and the top 16 random bits.</summary>
-    public static UInt128 Next(DateTimeOffset now)
+    public static UInt128 Next(DateTimeOffset now) => NextPosition(now, out var sequence).At(sequence);
+
+    /// <summary>
+    /// The next id as its millisecond state and sequence number (<c>state.At(sequence)</c> is its value), so that an
+    /// event can keep a reference and a number instead of the 128 bits.
+    /// </summary>
+    public static State NextPosition(DateTimeOffset now, out long sequence)
     {
         long ms = Math.Max(0, now.ToUnixTimeMilliseconds());
         while (true)
@@ -32,14 +38,16 @@ internal static class EventId
                 var fresh = new State(ms);
                 if (ReferenceEquals(Interlocked.CompareExchange(ref s_state, fresh, current), current))
                 {
-                    return fresh.At(0);
+                    sequence = 0;
+                    return fresh;
                 }
                 continue;
             }
-            var sequence = Interlocked.Increment(ref current.Sequence);
+            var next = Interlocked.Increment(ref current.Sequence);
             if (ReferenceEquals(Volatile.Read(ref s_state), current))
             {
-                return current.At(sequence);
+                sequence = next;
+                return current;
             }
             // The state moved on between the read and the increment: take an id from the new one.
         }
@@ -61,7 +69,7 @@ internal static class EventId
         }
     }
 
-    private sealed class State
+    internal sealed class State
     {
         private static readonly UInt128 RandomMask = (UInt128.One << 80) - 1;
         private readonly UInt128 _start;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Aztp.Core;
 using Aztp.Grpc;
 
@@ -9,28 +8,27 @@ internal sealed class ClientSecurityInterceptor(SecurityMonitor monitor, string 
 {
     public override ValueTask OnCallStartingAsync(ClientCallContext context, CancellationToken cancellationToken)
     {
-        // One trace position per call, shared by the header and both of the call's events; its ids are formatted as
-        // text only for the header (written straight into one string) and when a handler reads an event's trace.
-        var state = new CallState(Trace.StartClient(), Stopwatch.GetTimestamp());
-        context.RequestHeaders.Add(Trace.Header, state.Trace.ToTraceparent());
-        context.SetState(this, state);
-        Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer, state.Trace));
+        // One trace position per call, shared by the header and both of the call's events (and the call's state: the
+        // duration is measured from the context's own start time); its ids are formatted as text only for the header
+        // (written straight into one string) and when a handler reads an event's trace.
+        var trace = Trace.StartClient();
+        context.RequestHeaders.Add(Trace.Header, trace.ToTraceparent());
+        context.SetState(this, trace);
+        Trace.Post(monitor, monitor.Events.RpcRequestSent(context.Method, peer, trace));
         return ValueTask.CompletedTask;
     }
 
     public override void OnCallCompleted(ClientCallContext context, Status status)
     {
-        if (context.GetState(this) is not CallState state)
+        if (context.GetState(this) is not EventTrace trace)
         {
             return;
         }
-        var elapsed = Trace.Elapsed(state.Start);
+        var elapsed = Trace.Elapsed(context.StartTimestamp);
         var e = status.StatusCode == StatusCode.OK
-            ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed, state.Trace)
+            ? monitor.Events.RpcResponseReceived(context.Method, peer, elapsed, trace)
             : monitor.Events.RpcFailed(context.Method, peer, (int)status.StatusCode, status.StatusCode.ToString(), elapsed, "client")
-                .WithTrace(state.Trace);
+                .WithTrace(trace);
         Trace.Post(monitor, e);
     }
-
-    private sealed record CallState(EventTrace Trace, long Start);
 }
