@@ -21,7 +21,10 @@ public class AuditSinkOptions
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The largest batch the monitor hands over at once. Default 1,024; 1 to 65,536.</summary>
+    /// <summary>
+    /// The largest batch the monitor hands over at once. Default 1,024 (<see cref="SqliteAuditSinkOptions"/>: 8,192); 1 to
+    /// 65,536.
+    /// </summary>
     public int MaxBatchSize { get; set; } = 1024;
 
     /// <summary>Clock for checkpoint timestamps and the checkpoint timer. Default the system clock.</summary>

@@ -1,8 +1,22 @@
 namespace Aztp.Audit;
 
-/// <summary>Settings of <see cref="SqliteAuditSink"/>.</summary>
+/// <summary>
+/// Settings of <see cref="SqliteAuditSink"/>. <see cref="AuditSinkOptions.MaxBatchSize"/> defaults to 8,192 here (the
+/// monitor's default queue capacity) rather than 1,024: a batch is one transaction and one WAL sync, so when the sink falls
+/// behind, the events queued meanwhile are committed together (group commit). Batches are only that large under load;
+/// each is still committed before <see cref="AuditSink.HandleBatchAsync"/> returns.
+/// </summary>
 public sealed class SqliteAuditSinkOptions : AuditSinkOptions
 {
+    /// <summary>Default settings; <see cref="AuditSinkOptions.MaxBatchSize"/> 8,192.</summary>
+    public SqliteAuditSinkOptions()
+    {
+        MaxBatchSize = DefaultMaxBatchSize;
+    }
+
+    /// <summary>The default <see cref="AuditSinkOptions.MaxBatchSize"/> of a SQLite sink: 8,192 events.</summary>
+    public const int DefaultMaxBatchSize = 8192;
+
     /// <summary>The database file. Required; created with the schema when missing.</summary>
     public string Path { get; set; } = "";
 

@@ -41,6 +41,40 @@ public sealed class SqlitePipelineTests
     }
 
     [Fact]
+    public async Task DefaultOptions_GroupCommitUpTo8192_ThroughAMonitor_StoresEveryEventInOrder_AndVerifies()
+    {
+        Assert.Equal(8192, new SqliteAuditSinkOptions().MaxBatchSize);
+        Assert.Equal(1024, new JsonlAuditSinkOptions().MaxBatchSize);
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        using var signer = pki.Signer();
+        var path = dir.File("group.db");
+        var events = TestEvents.Many(20_000);
+        await using (var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, Signer = signer }))
+        {
+            Assert.Equal(8192, sink.MaxBatchSize);
+            await TestMonitor.EmitAllAsync(sink, events);
+        }
+
+        // Every emitted event once, in emission order (the monitor's own events, if any, come on top).
+        var ids = events.Select(e => e.Id).ToHashSet();
+        var storedIds = new List<string>();
+        await using (var reader = await AuditStore.OpenReaderAsync("sqlite:" + path))
+        {
+            await foreach (var entry in reader.QueryAsync(new AuditQuery()))
+            {
+                if (ids.Contains(entry.Event.Id))
+                {
+                    storedIds.Add(entry.Event.Id);
+                }
+            }
+        }
+        Assert.Equal(events.Select(e => e.Id), storedIds);
+        var result = await AuditVerifier.VerifyAsync("sqlite:" + path, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+        Assert.True(result.IsIntact, result.Break?.Message);
+    }
+
+    [Fact]
     public async Task Pipelined_StoresTheSameRecordsAsTheJsonlSink_ForEveryBatchSize()
     {
         using var dir = new TempDir();

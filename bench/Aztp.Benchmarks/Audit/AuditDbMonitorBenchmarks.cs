@@ -47,7 +47,8 @@ public class AuditDbMonitorBenchmarks
         (_ca, _signer) = AuditBenchSupport.MakeSigner();
         _chain = new ChainOnlyHandler(MonitorBatch);
         _chainMonitor = MonitorPath.Create(_chain);
-        _sqlite = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = Path.Combine(_dir, "a.db"), Signer = _signer, MaxBatchSize = MonitorBatch });
+        // The default row takes the sink's defaults (its MaxBatchSize is MonitorBatch by default).
+        _sqlite = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = Path.Combine(_dir, "a.db"), Signer = _signer });
         _sqliteMonitor = MonitorPath.Create(_sqlite);
         _sqliteBackground = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions
         {
