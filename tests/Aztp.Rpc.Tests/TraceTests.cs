@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Aztp.Core;
 using Aztp.Rpc.Tests.Protos;
@@ -131,13 +132,7 @@ public sealed class TraceTests
     {
         using var listener = Listen();
         await using var world = new TestWorld();
-        var (finance, serverEvents, address) = await world.ServeFinanceAsync();
-        var (caller, clientEvents) = await world.ConnectAsync(new AgentDefinition("caller"));
-
-        var channel = caller.CreateChannel(address.ToString(), Identity.SpiffeAuthorizer.Id("spiffe://company.org/finance"));
-        await channel.AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 1000 });
-        await finance.Monitor.FlushAsync();
-        await caller.Monitor.FlushAsync();
+        var (serverEvents, clientEvents) = await OneAllowedCallAsync(world);
 
         var traceId = SecureCallTests.Single(clientEvents, SecurityEventType.Rpc, EventActions.RequestSent).TraceId;
         Assert.Equal(traceId, world.Finance.LastActivityTraceId);
@@ -153,13 +148,7 @@ public sealed class TraceTests
     public async Task SecuredCall_WithoutAListener_HasNoServerActivity_AndTheHandlersOwnEventsShareTheCallsTrace()
     {
         await using var world = new TestWorld();
-        var (finance, serverEvents, address) = await world.ServeFinanceAsync();
-        var (caller, clientEvents) = await world.ConnectAsync(new AgentDefinition("caller"));
-
-        var channel = caller.CreateChannel(address.ToString(), Identity.SpiffeAuthorizer.Id("spiffe://company.org/finance"));
-        await channel.AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 1000 });
-        await finance.Monitor.FlushAsync();
-        await caller.Monitor.FlushAsync();
+        var (serverEvents, clientEvents) = await OneAllowedCallAsync(world);
 
         var sent = SecureCallTests.Single(clientEvents, SecurityEventType.Rpc, EventActions.RequestSent);
         Assert.Null(world.Finance.LastActivityTraceId);
@@ -169,6 +158,18 @@ public sealed class TraceTests
         // The server's span is its own, not the caller's.
         Assert.NotEqual(sent.SpanId, received.SpanId);
         Assert.Equal(received.SpanId, SecureCallTests.Single(serverEvents, SecurityEventType.Rpc, EventActions.ResponseSent).SpanId);
+    }
+
+    // One allowed call from "caller" to finance; both monitors flushed. Returns each side's events.
+    private static async Task<(ConcurrentQueue<SecurityEvent> Server, ConcurrentQueue<SecurityEvent> Client)> OneAllowedCallAsync(TestWorld world)
+    {
+        var (finance, serverEvents, address) = await world.ServeFinanceAsync();
+        var (caller, clientEvents) = await world.ConnectAsync(new AgentDefinition("caller"));
+        var channel = caller.CreateChannel(address.ToString(), Identity.SpiffeAuthorizer.Id("spiffe://company.org/finance"));
+        await channel.AsyncUnaryCall(TestWorld.CalculateTax, new TaxRequest { Amount = 1000 });
+        await finance.Monitor.FlushAsync();
+        await caller.Monitor.FlushAsync();
+        return (serverEvents, clientEvents);
     }
 
     private static ActivityListener Listen()
