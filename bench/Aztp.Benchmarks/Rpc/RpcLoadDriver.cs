@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
+using Aztp.Core;
 using Aztp.Grpc;
 using Aztp.Identity;
 using Aztp.Rpc;
@@ -15,7 +16,9 @@ namespace Aztp.Benchmarks.Rpc;
 /// echo call (64-byte payload) over (a) plain Aztp.Grpc mutual TLS with no interceptors and (b) a SecuredAgent
 /// (SVID mTLS, identity + Cedar per call, events to a no-op handler), measured in alternating rounds in one process,
 /// first with [callers] concurrent callers (default 64), then with one sequential caller; each setting reports calls/s,
-/// process CPU time and bytes allocated per call, and p50/p99 latency.
+/// process CPU time and bytes allocated per call, and p50/p99 latency. Each setting first warms both paths until the JIT
+/// has gone quiet. Diagnostic aids (fourth argument): plain, secured (one path, for a profiler), gc, header
+/// (RpcLoadDriver.Gc.cs).
 /// </summary>
 public static partial class RpcLoadDriver
 {
@@ -86,6 +89,11 @@ public static partial class RpcLoadDriver
             if (args.Length > 3 && args[3] == "gc")
             {
                 return await DiagnoseGcAsync(callers, seconds, plainCall, securedCall, finance, caller);
+            }
+            if (args.Length > 3 && args[3] == "header")
+            {
+                Func<Task> headerCall = async () => await plain.AsyncUnaryCall(Echo, request, new CallOptions(new Metadata { { "traceparent", EventTrace.NewTrace().ToTraceparent() } }));
+                return await CompareThreeAsync(callers, seconds, plainCall, headerCall, securedCall);
             }
 
             if (args.Length > 3 && args[3] is "plain" or "secured")
