@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime;
+using Aztp.Core;
 using Aztp.Grpc;
 using Aztp.Identity;
 using Aztp.Rpc;
@@ -14,9 +16,11 @@ namespace Aztp.Benchmarks.Rpc;
 /// echo call (64-byte payload) over (a) plain Aztp.Grpc mutual TLS with no interceptors and (b) a SecuredAgent
 /// (SVID mTLS, identity + Cedar per call, events to a no-op handler), measured in alternating rounds in one process,
 /// first with [callers] concurrent callers (default 64), then with one sequential caller; each setting reports calls/s,
-/// process CPU time and bytes allocated per call, and p50/p99 latency.
+/// process CPU time and bytes allocated per call, and p50/p99 latency. Each setting first warms both paths until the JIT
+/// has gone quiet. Diagnostic aids (fourth argument): plain, secured (one path, for a profiler), gc, header
+/// (RpcLoadDriver.Gc.cs).
 /// </summary>
-public static class RpcLoadDriver
+public static partial class RpcLoadDriver
 {
     private const string ServiceName = "aztp.bench.Echo";
     private static readonly Method<BytesValue, BytesValue> Echo = new(MethodType.Unary, ServiceName, "Echo", BytesValue.Parser, BytesValue.Parser);
@@ -82,6 +86,16 @@ public static class RpcLoadDriver
             await plainCall();
             await securedCall();
 
+            if (args.Length > 3 && args[3] == "gc")
+            {
+                return await DiagnoseGcAsync(callers, seconds, plainCall, securedCall, finance, caller);
+            }
+            if (args.Length > 3 && args[3] == "header")
+            {
+                Func<Task> headerCall = async () => await plain.AsyncUnaryCall(Echo, request, new CallOptions(new Metadata { { "traceparent", EventTrace.NewTrace().ToTraceparent() } }));
+                return await CompareThreeAsync(callers, seconds, plainCall, headerCall, securedCall);
+            }
+
             if (args.Length > 3 && args[3] is "plain" or "secured")
             {
                 // Profiling aid: one path only, for attaching dotnet-trace (not a measurement). With a fifth argument
@@ -138,8 +152,8 @@ public static class RpcLoadDriver
     /// </summary>
     private static async Task<(Result A, Result B, List<double> PairedP50)> MeasureAlternatingAsync(int callers, TimeSpan warmup, TimeSpan total, int slices, Func<Task> a, Func<Task> b)
     {
-        await LoadAsync(callers, warmup, a, null);
-        await LoadAsync(callers, warmup, b, null);
+        await WarmUpAsync(callers, warmup, a, b);
+        var jit = (Count: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
         var samplesA = new List<long>();
         var samplesB = new List<long>();
         TimeSpan timeA = TimeSpan.Zero, timeB = TimeSpan.Zero, cpuA = TimeSpan.Zero, cpuB = TimeSpan.Zero;
@@ -162,8 +176,40 @@ public static class RpcLoadDriver
             gcB = (gcB.Item1 + g.Item1, gcB.Item2 + g.Item2, gcB.Item3 + g.Item3);
             paired.Add((SliceP50(samplesB, beforeB) - SliceP50(samplesA, beforeA)).TotalMicroseconds);
         }
+        Console.WriteLine(FormattableString.Invariant(
+            $"{callers} caller(s): JIT during the measurement: {JitInfo.GetCompiledMethodCount() - jit.Count} methods, {(JitInfo.GetCompilationTime() - jit.Time).TotalMilliseconds:F0} ms"));
         return (Summarize(samplesA, timeA, cpuA, bytesA, gcA), Summarize(samplesB, timeB, cpuB, bytesB, gcB), paired);
     }
+
+    /// <summary>
+    /// Warms both paths for <paramref name="warmup"/> each, then keeps alternating one-second slices of each while the
+    /// JIT is still busy (tier-1 recompilation of the paths' methods goes on for many seconds on 2 cores, and JIT time
+    /// taken inside a measured slice is charged to whichever path that slice runs): the measurement starts once a pair
+    /// of slices compiled fewer than <see cref="QuietJitMethods"/> methods, or after <see cref="MaxJitWarmup"/>.
+    /// </summary>
+    private static async Task WarmUpAsync(int callers, TimeSpan warmup, Func<Task> a, Func<Task> b)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var before = JitInfo.GetCompiledMethodCount();
+        await LoadAsync(callers, warmup, a, null);
+        await LoadAsync(callers, warmup, b, null);
+        var compiled = JitInfo.GetCompiledMethodCount() - before;
+        while (compiled >= QuietJitMethods && Stopwatch.GetElapsedTime(started) < MaxJitWarmup)
+        {
+            before = JitInfo.GetCompiledMethodCount();
+            await LoadAsync(callers, TimeSpan.FromSeconds(1), a, null);
+            await LoadAsync(callers, TimeSpan.FromSeconds(1), b, null);
+            compiled = JitInfo.GetCompiledMethodCount() - before;
+        }
+        Console.WriteLine(FormattableString.Invariant(
+            $"{callers} caller(s): warm-up {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s (last pair of slices compiled {compiled} methods)"));
+    }
+
+    /// <summary>Fewer methods than this compiled in a pair of warm-up slices: the JIT is done with both paths.</summary>
+    private const int QuietJitMethods = 20;
+
+    /// <summary>The longest warm-up waited for the JIT to go quiet.</summary>
+    private static readonly TimeSpan MaxJitWarmup = TimeSpan.FromSeconds(40);
 
     private static TimeSpan SliceP50(List<long> samples, int from)
     {
