@@ -46,12 +46,12 @@ public sealed class EventTrace
     /// <summary>The W3C trace id: 32 lower-case hex digits.</summary>
     public string TraceId => _traceId ??= string.Create(32, (_traceHigh, _traceLow), static (chars, ids) =>
     {
-        ids._traceHigh.TryFormat(chars, out _, "x16", CultureInfo.InvariantCulture);
-        ids._traceLow.TryFormat(chars[16..], out _, "x16", CultureInfo.InvariantCulture);
+        WriteHex(ids._traceHigh, chars);
+        WriteHex(ids._traceLow, chars[16..]);
     });
 
     /// <summary>The W3C span id (parent id) of this position: 16 lower-case hex digits.</summary>
-    public string SpanId => _spanId ??= _span.ToString("x16", CultureInfo.InvariantCulture);
+    public string SpanId => _spanId ??= string.Create(16, _span, static (chars, span) => WriteHex(span, chars));
 
     /// <summary>A new span in a new trace (random, non-zero ids).</summary>
     public static EventTrace NewTrace()
@@ -94,9 +94,10 @@ public sealed class EventTrace
         }
         if (IsPlainVersion00(traceparent))
         {
-            // The common case, checked here: the ids are read from the string without an intermediate ActivityContext.
+            // The common case, checked here: the ids are read from the string without an intermediate ActivityContext,
+            // and the trace id's text is already in canonical form (lower-case hex), so it is kept rather than re-formatted.
             var span = traceparent.AsSpan();
-            return new EventTrace(ParseHex(span.Slice(3, 16)), ParseHex(span.Slice(19, 16)), NewSpan(), null);
+            return new EventTrace(ParseHex(span.Slice(3, 16)), ParseHex(span.Slice(19, 16)), NewSpan(), traceparent.Substring(3, 32));
         }
         return ActivityContext.TryParse(traceparent, null, out var parent) ? ChildOf(parent.TraceId) : NewTrace();
     }
@@ -105,10 +106,17 @@ public sealed class EventTrace
     public string ToTraceparent() => string.Create(55, this, static (chars, trace) =>
     {
         "00-".CopyTo(chars);
-        trace._traceHigh.TryFormat(chars[3..], out _, "x16", CultureInfo.InvariantCulture);
-        trace._traceLow.TryFormat(chars[19..], out _, "x16", CultureInfo.InvariantCulture);
+        if (trace._traceId is { } traceId)
+        {
+            traceId.CopyTo(chars[3..]);
+        }
+        else
+        {
+            WriteHex(trace._traceHigh, chars[3..]);
+            WriteHex(trace._traceLow, chars[19..]);
+        }
         chars[35] = '-';
-        trace._span.TryFormat(chars[36..], out _, "x16", CultureInfo.InvariantCulture);
+        WriteHex(trace._span, chars[36..]);
         "-01".CopyTo(chars[52..]);
     });
 
@@ -138,6 +146,14 @@ public sealed class EventTrace
             }
         }
         return true;
+    }
+
+    /// <summary>Writes <paramref name="value"/> as 16 lower-case hex digits (big-endian, zero-padded).</summary>
+    private static void WriteHex(ulong value, Span<char> destination)
+    {
+        Span<byte> bytes = stackalloc byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
+        Convert.TryToHexStringLower(bytes, destination[..16], out _);
     }
 
     private static ulong ParseHex(ReadOnlySpan<char> chars) => ulong.Parse(chars, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);

@@ -73,6 +73,31 @@ public sealed class EventTraceTests
         Assert.Equal(ActivityTraceFlags.Recorded, parsed.TraceFlags);
     }
 
+    [Theory]
+    [InlineData("0af7651916cd43dd8448eb211c80319c")]
+    [InlineData("00000000000000000000000000000001")]
+    [InlineData("000000000000000f0000000000000000")]
+    [InlineData("f0000000000000000000000000000000")]
+    [InlineData("ffffffffffffffffffffffffffffffff")]
+    [InlineData("0123456789abcdef0123456789abcdef")]
+    public void TraceId_IsTheSameText_WhetherFormattedFromTheNumbersOrKeptFromTheHeader(string traceId)
+    {
+        var formatted = EventTrace.ChildOf(ActivityTraceId.CreateFromString(traceId));
+        var kept = EventTrace.ContinueOrStart($"00-{traceId}-00f067aa0ba902b7-01");
+        var keptChild = kept.NewChild();
+
+        foreach (var trace in new[] { formatted, kept, keptChild })
+        {
+            Assert.Equal(traceId, trace.TraceId);
+            Assert.Matches("^[0-9a-f]{16}$", trace.SpanId);
+            Assert.Equal($"00-{traceId}-{trace.SpanId}-01", trace.ToTraceparent());
+        }
+        // The header's span id is the parent's, never reused as this position's span.
+        Assert.NotEqual("00f067aa0ba902b7", kept.SpanId);
+        // A trace whose text has not been read yet formats the same header from its numbers.
+        Assert.Equal($"00-{traceId}-", EventTrace.ChildOf(ActivityTraceId.CreateFromString(traceId)).ToTraceparent()[..36]);
+    }
+
     [Fact]
     public void NewChild_KeepsTheTraceWithANewSpan_AndChildOfTakesAnActivityTrace()
     {
