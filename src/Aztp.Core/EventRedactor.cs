@@ -28,6 +28,9 @@ public static partial class EventRedactor
     /// <summary>The replacement for a JWT.</summary>
     public const string JwtMask = "[REDACTED:JWT]";
 
+    private static readonly System.Buffers.SearchValues<string> Markers =
+        System.Buffers.SearchValues.Create(["-----BEGIN", "eyJ"], StringComparison.Ordinal);
+
     private static readonly string[] SensitiveWords =
         ["token", "password", "passwd", "passphrase", "secret", "authorization", "cookie", "credential", "bearer"];
 
@@ -59,6 +62,11 @@ public static partial class EventRedactor
     public static string RedactString(string value)
     {
         ArgumentNullException.ThrowIfNull(value);
+        // One vectorized pass finds whether either marker occurs at all; most strings (ids, method names) hold neither.
+        if (!value.AsSpan().ContainsAny(Markers))
+        {
+            return value;
+        }
         var result = value;
         if (result.Contains("-----BEGIN", StringComparison.Ordinal))
         {
