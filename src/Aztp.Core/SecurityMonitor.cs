@@ -13,10 +13,12 @@ namespace Aztp.Core;
 public sealed class SecurityMonitor : IAsyncDisposable
 {
     // The dispatcher takes up to this many events at a time and hands each handler one batch: one wake-up per handler
-    // per batch instead of per event. After a batch it lingers briefly so that a steady trickle of events (a few per
-    // RPC) gathers into batches too; a flush point or completion skips the linger.
+    // per batch instead of per event. After a batch it lingers so that a steady trickle of events (a few per RPC)
+    // gathers into batches too: events arriving during a linger do not wake it, so under steady traffic the dispatcher,
+    // its timer and each pump wake about once per linger rather than per call. A flush point, completion or a full
+    // batch's backlog ends the linger at once (EventQueue.LingerAsync).
     private const int MaxDispatchBatch = 256;
-    private static readonly TimeSpan DispatchLinger = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan DispatchLinger = TimeSpan.FromMilliseconds(10);
     private readonly int _dispatchBatch;
     private readonly MonitoringOptions _options;
     private readonly TimeProvider _time;
@@ -60,8 +62,8 @@ public sealed class SecurityMonitor : IAsyncDisposable
         _options.Validate();
         _events = events;
         _time = timeProvider ?? events.TimeProvider;
-        _queue = new EventQueue(_options.QueueCapacity);
         _dispatchBatch = Math.Min(MaxDispatchBatch, _options.QueueCapacity);
+        _queue = new EventQueue(_options.QueueCapacity, _dispatchBatch);
         _diagnostics = _options.LoggerFactory?.CreateLogger("Aztp.Monitoring");
         if (_options.ConsoleLogging)
         {
@@ -307,7 +309,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
                     {
                         break;
                     }
-                    await Task.Delay(DispatchLinger, CancellationToken.None).ConfigureAwait(false);
+                    await _queue.LingerAsync(DispatchLinger).ConfigureAwait(false);
                     if (_queue.IsEmpty)
                     {
                         break;

@@ -686,4 +686,40 @@ public class SecurityMonitorRingTests
         Assert.Equal(stats.Emitted, stats.Delivered);
         Assert.Equal(0, stats.QueueDepth);
     }
+
+    [Fact]
+    public async Task EventsEmittedWhileTheDispatcherLingers_AreDelivered_InOrder_WithoutAFlush()
+    {
+        // The first event wakes the dispatcher, which then lingers between batches; the events emitted meanwhile do not
+        // wake it, and must still reach the handler when the linger ends (no flush, no disposal to push them along).
+        var seen = new ConcurrentQueue<SecurityEvent>();
+        var all = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        const int count = 20;
+        await using var monitor = new SecurityMonitor("finance", new MonitoringOptions
+        {
+            ConsoleLogging = false,
+            OnEvent = (e, _) =>
+            {
+                seen.Enqueue(e);
+                firstSeen.TrySetResult();
+                if (seen.Count == count)
+                {
+                    all.TrySetResult();
+                }
+                return ValueTask.CompletedTask;
+            },
+        });
+        var emitted = Enumerable.Range(0, count).Select(i => SecurityEvent.Create(SecurityEventType.Rpc, "finance", null, EventSeverity.Info,
+            EventOutcome.Success, EventData.Of(new("action", "request_received"), new("n", i)))).ToArray();
+        await monitor.EmitAsync(emitted[0]);
+        await firstSeen.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        for (var i = 1; i < count; i++)
+        {
+            await monitor.EmitAsync(emitted[i]);
+        }
+
+        await all.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(emitted.Select(e => e.Id), seen.Select(e => e.Id));
+    }
 }

@@ -108,6 +108,15 @@ public static partial class RpcLoadDriver
                 return 0;
             }
 
+            if (args.Length > 3 && args[3] == "seq")
+            {
+                // Diagnostic aid: the one-caller setting only, in [sequential-seconds] split into alternating slices of
+                // args[4] seconds (default 0.25, as in the full run), with the thread-pool work items and context switches
+                // each path costs per call. Not the issue's figures (those come from the full run).
+                var slice = args.Length > 4 ? double.Parse(args[4], CultureInfo.InvariantCulture) : 0.25;
+                return await SequentialOnlyAsync(TimeSpan.FromSeconds(sequentialSeconds), slice, plainCall, securedCall);
+            }
+
             // Setting 1: saturating load (the issue's throughput setting). Setting 2: one sequential caller, where p50 is
             // the per-call latency rather than queueing (callers ÷ throughput), so the added p50 is the added work.
             var (a, b, _) = await MeasureAlternatingAsync(callers, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(seconds), 5, plainCall, securedCall);
@@ -137,6 +146,74 @@ public static partial class RpcLoadDriver
             Directory.Delete(root, recursive: true);
         }
     }
+
+    private static async Task<int> SequentialOnlyAsync(TimeSpan total, double sliceSeconds, Func<Task> plainCall, Func<Task> securedCall)
+    {
+        var pairs = Math.Max(5, (int)Math.Round(total.TotalSeconds / sliceSeconds));
+        await LoadAsync(1, TimeSpan.FromSeconds(2), plainCall, null);
+        await LoadAsync(1, TimeSpan.FromSeconds(2), securedCall, null);
+        var samples = new[] { new List<long>(), new List<long>() };
+        var time = new TimeSpan[2];
+        var cpu = new TimeSpan[2];
+        var bytes = new long[2];
+        var workItems = new long[2];
+        var voluntary = new long[2];
+        var involuntary = new long[2];
+        var paired = new List<double>(pairs);
+        for (var i = 0; i < pairs; i++)
+        {
+            var p50 = new TimeSpan[2];
+            for (var path = 0; path < 2; path++)
+            {
+                var before = samples[path].Count;
+                var items = ThreadPool.CompletedWorkItemCount;
+                var (v, n) = ContextSwitches();
+                var (t, c, m, _) = await LoadAsync(1, total / pairs, path == 0 ? plainCall : securedCall, samples[path]);
+                var (v2, n2) = ContextSwitches();
+                workItems[path] += ThreadPool.CompletedWorkItemCount - items;
+                voluntary[path] += v2 - v;
+                involuntary[path] += n2 - n;
+                time[path] += t;
+                cpu[path] += c;
+                bytes[path] += m;
+                p50[path] = SliceP50(samples[path], before);
+            }
+            paired.Add((p50[1] - p50[0]).TotalMicroseconds);
+        }
+        var a = Summarize(samples[0], time[0], cpu[0], bytes[0], default);
+        var b = Summarize(samples[1], time[1], cpu[1], bytes[1], default);
+        Console.WriteLine(FormattableString.Invariant($"sequential only: {total.TotalSeconds} s per path in {pairs} pairs of {sliceSeconds} s slices"));
+        Console.WriteLine("| path | calls/s | CPU per call | p50 | p99 | work items per call | voluntary / involuntary context switches per call |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        for (var path = 0; path < 2; path++)
+        {
+            var r = path == 0 ? a : b;
+            double n = Math.Max(1, samples[path].Count);
+            Console.WriteLine(FormattableString.Invariant(
+                $"| {(path == 0 ? "plain" : "secured")} | {r.CallsPerSecond:N0} | {r.CpuPerCall.TotalMicroseconds:F1} µs | {r.P50.TotalMicroseconds:N1} µs | {r.P99.TotalMicroseconds:N1} µs | {workItems[path] / n:F2} | {voluntary[path] / n:F2} / {involuntary[path] / n:F2} |"));
+        }
+        Console.WriteLine(FormattableString.Invariant(
+            $"1 caller: added p50 = {(b.P50 - a.P50).TotalMicroseconds:F1} µs, added p99 = {(b.P99 - a.P99).TotalMicroseconds:F1} µs; added CPU {(b.CpuPerCall - a.CpuPerCall).TotalMicroseconds:F1} µs/call"));
+        paired.Sort();
+        Console.WriteLine(FormattableString.Invariant(
+            $"1 caller, {paired.Count} paired slices: median added p50 = {Quantile(paired, 0.5):F1} µs (quartiles {Quantile(paired, 0.25):F1} to {Quantile(paired, 0.75):F1} µs)"));
+        return 0;
+    }
+
+    /// <summary>The process's voluntary and involuntary context switches so far (all threads; Linux getrusage), or zeros elsewhere.</summary>
+    private static (long Voluntary, long Involuntary) ContextSwitches()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return (0, 0);
+        }
+        // struct rusage on 64-bit Linux: two timevals (4 longs), then 14 longs; ru_nvcsw and ru_nivcsw are the last two.
+        var usage = new long[18];
+        return GetRusage(0, usage) == 0 ? (usage[16], usage[17]) : (0, 0);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getrusage")]
+    private static extern int GetRusage(int who, [System.Runtime.InteropServices.Out] long[] usage);
 
     private static string Row(int callers, string name, Result r) =>
         FormattableString.Invariant($"| {callers} | {name} | {r.CallsPerSecond:N0} | {r.CpuPerCall.TotalMicroseconds:F1} µs | {r.BytesPerCall:N0} B | {r.Gcs.Gen0}/{r.Gcs.Gen1}/{r.Gcs.Gen2} | {r.P50.TotalMicroseconds:N1} µs | {r.P99.TotalMicroseconds:N1} µs |");

@@ -21,6 +21,9 @@ namespace Aztp.Core.Internal;
 /// <para>Wake-ups use the same handshake on both sides: the consumer announces it is going to sleep with an
 /// interlocked exchange and then re-reads the tail; a producer reads the announcement after its interlocked
 /// reservation. One of the two always sees the other.</para>
+/// <para>Between batches the consumer may linger (<see cref="LingerAsync"/>): it waits for more items to gather without
+/// being woken by each one, so a steady trickle of items costs one wake-up per linger, not one per item. A linger is cut
+/// short, with the same handshake, by a flush point, by completion and by a backlog of a full batch.</para>
 /// </remarks>
 // SemaphoreSlim needs disposing only when its AvailableWaitHandle is used, which this class never does.
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable", Justification = "No wait handle is ever created.")]
@@ -36,6 +39,8 @@ internal sealed class EventQueue
     private readonly ConcurrentQueue<Envelope> _side = new();
     private readonly SemaphoreSlim _itemsSignal = new(0);
     private readonly SemaphoreSlim _spaceSignal = new(0);
+    private readonly SemaphoreSlim _lingerSignal = new(0);
+    private readonly int _hurryThreshold;
     // The next position to reserve, with the completed flag; written only by interlocked operations.
     private long _tail;
     // The next position to take; written by the consumer only (published once per batch, see Publish).
@@ -44,10 +49,17 @@ internal sealed class EventQueue
     private long _sideState;
     private int _consumerSleeping;
     private int _producersWaiting;
+    private int _consumerLingering;
+    // Set by a flush point or completion (sticky until the next linger starts), so that one offered just before the
+    // consumer announces a linger still ends it at once.
+    private int _hurry;
 
-    public EventQueue(int capacity)
+    /// <param name="capacity">How many items the bounded path holds.</param>
+    /// <param name="hurryThreshold">A lingering consumer is woken once this many items are queued (one batch).</param>
+    public EventQueue(int capacity, int hurryThreshold)
     {
         _capacity = capacity;
+        _hurryThreshold = Math.Max(1, hurryThreshold);
         var size = (int)Math.Min(1L << 30, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(2, capacity)));
         _slots = new Slot[size];
         for (var i = 0; i < size; i++)
@@ -64,6 +76,9 @@ internal sealed class EventQueue
     public long Accepted => Position(Volatile.Read(ref _tail));
 
     public bool IsCompleted => (Volatile.Read(ref _tail) & CompletedFlag) != 0;
+
+    /// <summary>True while the consumer lingers and no producer has ended the linger yet.</summary>
+    public bool IsLingering => Volatile.Read(ref _consumerLingering) == 1;
 
     /// <summary>True when nothing is queued (reservations being written count as queued).</summary>
     public bool IsEmpty => Position(Volatile.Read(ref _tail)) == _head && _side.IsEmpty;
@@ -99,6 +114,14 @@ internal sealed class EventQueue
             slot.Item = item;
             Volatile.Write(ref slot.Sequence, tail + 1);
             WakeConsumer();
+            if (item.Marker is not null)
+            {
+                Hurry();
+            }
+            else if (Volatile.Read(ref _consumerLingering) == 1 && tail + 1 - Volatile.Read(ref _head) >= _hurryThreshold)
+            {
+                EndLinger();
+            }
             return true;
         }
     }
@@ -192,6 +215,30 @@ internal sealed class EventQueue
         }
     }
 
+    /// <summary>
+    /// Waits up to <paramref name="linger"/> for items to gather (single consumer, between batches). Returns early when
+    /// a flush point is queued, the queue is completed, or a full batch is waiting; items alone do not wake it.
+    /// </summary>
+    public async ValueTask LingerAsync(TimeSpan linger)
+    {
+        Interlocked.Exchange(ref _consumerLingering, 1);
+        // Re-check after announcing: a flush point, completion or backlog that came before the announcement was not
+        // seen by its producer as a linger to end.
+        var urgent = Interlocked.Exchange(ref _hurry, 0) != 0 || IsCompleted
+            || Position(Volatile.Read(ref _tail)) - _head >= _hurryThreshold;
+        if (!urgent && await _lingerSignal.WaitAsync(linger).ConfigureAwait(false))
+        {
+            // A producer ended the linger (it cleared the announcement) and its release was taken here.
+            return;
+        }
+        if (Interlocked.Exchange(ref _consumerLingering, 0) == 0)
+        {
+            // A producer cleared the announcement after the re-check or as the wait timed out: its release is done or
+            // on its way. Take it, so that it cannot cut the next linger short.
+            await _lingerSignal.WaitAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Takes an item without waiting (internal items first). Call <see cref="Publish"/> after a run of takes.</summary>
     public bool TryDequeue(out Envelope item)
     {
@@ -233,6 +280,7 @@ internal sealed class EventQueue
         Interlocked.Or(ref _tail, CompletedFlag);
         Volatile.Write(ref _consumerSleeping, 0);
         _itemsSignal.Release();
+        Hurry();
         var waiting = Volatile.Read(ref _producersWaiting);
         if (waiting > 0)
         {
@@ -247,6 +295,21 @@ internal sealed class EventQueue
         if (Volatile.Read(ref _consumerSleeping) == 1 && Interlocked.Exchange(ref _consumerSleeping, 0) == 1)
         {
             _itemsSignal.Release();
+        }
+    }
+
+    /// <summary>Ends a linger now or, if none is under way, the next one as soon as it starts.</summary>
+    private void Hurry()
+    {
+        Interlocked.Exchange(ref _hurry, 1);
+        EndLinger();
+    }
+
+    private void EndLinger()
+    {
+        if (Volatile.Read(ref _consumerLingering) == 1 && Interlocked.Exchange(ref _consumerLingering, 0) == 1)
+        {
+            _lingerSignal.Release();
         }
     }
 
