@@ -14,10 +14,14 @@ namespace Aztp.Audit.Internal;
 /// stored form of success: <c>'success'</c> or its integer code): successes are most of a trail, so a lookup of them by
 /// outcome alone reads most rows either way, while denials, failures and errors are what a lookup by outcome is for.
 /// <see cref="QuerySql"/> repeats the predicate in a query for any other outcome, so both databases can use the index.
+/// With <c>infoSeverity</c> (new PostgreSQL tables: <c>'info'</c>) the severity index is partial in the same way
+/// (<c>WHERE severity &lt;&gt; 'info'</c>): informational events are most of a trail, and PostgreSQL's planner proves
+/// that <c>severity = 'warning'</c> (or any other level) implies the predicate, so such a lookup uses the index.
 /// </summary>
 internal static class AuditTableSql
 {
-    public static string Create(string table, string? idColumn, string integerType, string timestampType, string codeType = "TEXT", string successOutcome = "'success'") => $"""
+    public static string Create(string table, string? idColumn, string integerType, string timestampType, string codeType = "TEXT", string successOutcome = "'success'",
+        string? infoSeverity = null) => $"""
             CREATE TABLE IF NOT EXISTS {table} (
               {(idColumn is null ? $"seq {integerType} PRIMARY KEY NOT NULL" : $"id {idColumn},\n  seq {integerType} NOT NULL")},
               kind TEXT NOT NULL,
@@ -37,7 +41,7 @@ internal static class AuditTableSql
             CREATE INDEX IF NOT EXISTS {table}_type ON {table}(type, outcome);
             CREATE INDEX IF NOT EXISTS {table}_outcome ON {table}(outcome) WHERE outcome <> {successOutcome};
             CREATE INDEX IF NOT EXISTS {table}_agent ON {table}(agent);
-            CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity);
+            CREATE INDEX IF NOT EXISTS {table}_severity ON {table}(severity){(infoSeverity is null ? "" : $" WHERE severity <> {infoSeverity}")};
             CREATE INDEX IF NOT EXISTS {table}_trace ON {table}(trace_id) WHERE trace_id IS NOT NULL;
             CREATE INDEX IF NOT EXISTS {table}_actor ON {table}(actor);
             """;

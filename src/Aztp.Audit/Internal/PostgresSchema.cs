@@ -47,7 +47,9 @@ internal static class PostgresSchema
     {
         var shape = await DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? PostgresTable.New;
         await using var command = connection.CreateCommand();
-        command.CommandText = AuditTableSql.Create(table, idColumn: shape.HasIdColumn ? "BIGSERIAL PRIMARY KEY" : null, integerType: "BIGINT", timestampType: "TIMESTAMPTZ");
+        // A new table's severity index leaves out informational rows (AuditTableSql); an existing table keeps its own.
+        command.CommandText = AuditTableSql.Create(table, idColumn: shape.HasIdColumn ? "BIGSERIAL PRIMARY KEY" : null, integerType: "BIGINT", timestampType: "TIMESTAMPTZ",
+            infoSeverity: shape.HasIdColumn ? null : "'info'");
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         return shape;
     }
