@@ -226,10 +226,12 @@ public sealed class PostgresAuditSink : AuditSink
                     data = _encoder.Encode(batch);
                 }
                 var copy = PostgresSchema.CopyAsync(_connection!, _options.Table, data, token);
-                // While the server parses, inserts and commits this batch, encode the one after it (when it is already
-                // queued in memory); it is stored only after this COPY has committed, and dropped if this one fails.
+                // While the server parses, inserts and commits this batch, encode the one after it when a full batch is
+                // already queued in memory (the writer is behind); it is stored only after this COPY has committed, and
+                // dropped if this one fails. A partial batch is left to grow meanwhile: fixing it now would make the
+                // next COPY (and its commit) smaller than it needs to be.
                 var following = _queue.PeekAfter(batch.Count, _options.WriteBatchSize);
-                if (following.Count > 0)
+                if (following.Count == _options.WriteBatchSize)
                 {
                     nextData = _nextEncoder.Encode(following);
                     next = following;
