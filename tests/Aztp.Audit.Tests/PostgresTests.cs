@@ -300,7 +300,7 @@ public sealed class PostgresTests(PostgresServer server)
     }
 
     /// <summary>
-    /// The sink creates tables keyed on seq (no id column, no separate seq index: two B-tree inserts fewer per row); a
+    /// The sink creates tables keyed on seq (no id column, no separate seq index: one B-tree insert fewer per row); a
     /// table made by earlier versions keeps its id key and seq index and is appended to as it is.
     /// </summary>
     [PostgresTheory]

@@ -9,7 +9,7 @@ namespace Aztp.Audit.Internal;
 /// PostgreSQL and older SQLite tables, <c>INTEGER</c> (codes) in new SQLite tables (<see cref="SqliteLayout"/>).
 /// With <c>idColumn</c> null (new tables in both databases) there is no separate <c>id</c>: <c>seq</c> itself is the
 /// primary key (in SQLite the rowid, so the table is stored in seq order), and there is no seq index — one B-tree fewer
-/// per row (in PostgreSQL two: the id key and the seq index become the one seq key).
+/// per row (in PostgreSQL the id key and the seq index become the one seq key, and no sequence is called).
 /// The outcome index is partial too (<c>WHERE outcome &lt;&gt; success</c>, <c>successOutcome</c> being the
 /// stored form of success: <c>'success'</c> or its integer code): successes are most of a trail, so a lookup of them by
 /// outcome alone reads most rows either way, while denials, failures and errors are what a lookup by outcome is for.
