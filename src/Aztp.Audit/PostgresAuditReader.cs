@@ -10,11 +10,13 @@ public sealed class PostgresAuditReader : IAuditReader, IAuditRetention
 {
     private readonly NpgsqlConnection _connection;
     private readonly string _table;
+    private readonly PostgresTable _shape;
 
-    private PostgresAuditReader(NpgsqlConnection connection, string description, string table)
+    private PostgresAuditReader(NpgsqlConnection connection, string description, string table, PostgresTable shape)
     {
         _connection = connection;
         _table = table;
+        _shape = shape;
         Description = description;
     }
 
@@ -30,16 +32,9 @@ public sealed class PostgresAuditReader : IAuditReader, IAuditRetention
         {
             connection = new NpgsqlConnection(PostgresSchema.NoPooling(connectionString));
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using (var probe = connection.CreateCommand())
-            {
-                probe.CommandText = "SELECT to_regclass(@t) IS NOT NULL";
-                probe.Parameters.AddWithValue("t", table);
-                if (!(bool)(await probe.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
-                {
-                    throw new AuditStoreException($"{description} has no audit table '{table}'.");
-                }
-            }
-            return new PostgresAuditReader(connection, description, table);
+            var shape = await PostgresSchema.DetectAsync(connection, table, cancellationToken).ConfigureAwait(false)
+                ?? throw new AuditStoreException($"{description} has no audit table '{table}'.");
+            return new PostgresAuditReader(connection, description, table, shape);
         }
         catch (Exception ex) when (ex is NpgsqlException or ArgumentException or System.Net.Sockets.SocketException or TimeoutException)
         {
@@ -66,7 +61,7 @@ public sealed class PostgresAuditReader : IAuditReader, IAuditRetention
     public async IAsyncEnumerable<AuditRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var command = _connection.CreateCommand();
-        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_table} ORDER BY id";
+        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {_table} ORDER BY {_shape.OrderColumn}";
         var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {

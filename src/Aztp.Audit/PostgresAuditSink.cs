@@ -18,7 +18,9 @@ public sealed class PostgresAuditSink : AuditSink
     private readonly SpillQueue _queue;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly PostgresCopyEncoder _encoder = new();
+    // Two encoders: while one's stream is being sent, the writer encodes the next batch into the other.
+    private PostgresCopyEncoder _encoder = new();
+    private PostgresCopyEncoder _nextEncoder = new();
     // Completed (and replaced) each time the writer stores a COPY or fails: wakes a producer waiting for room.
     private TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private bool _writerHealthy;
@@ -46,14 +48,14 @@ public sealed class PostgresAuditSink : AuditSink
         {
             sink._queueTail = sink._queue.Recover();
             await sink.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            await PostgresSchema.CreateAsync(sink._connection!, options.Table, cancellationToken).ConfigureAwait(false);
+            var shape = await PostgresSchema.CreateAsync(sink._connection!, options.Table, cancellationToken).ConfigureAwait(false);
             if (sink._queueTail is null)
             {
-                sink._queueTail = await PostgresSchema.ReadLastAsync(sink._connection!, options.Table, cancellationToken).ConfigureAwait(false);
+                sink._queueTail = await PostgresSchema.ReadLastAsync(sink._connection!, options.Table, shape, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                var stored = await PostgresSchema.ReadLastAsync(sink._connection!, options.Table, cancellationToken).ConfigureAwait(false);
+                var stored = await PostgresSchema.ReadLastAsync(sink._connection!, options.Table, shape, cancellationToken).ConfigureAwait(false);
                 if (stored is not null && stored.Seq > sink._queueTail.Seq)
                 {
                     sink._queueTail = stored;
@@ -169,9 +171,22 @@ public sealed class PostgresAuditSink : AuditSink
         var delay = _options.InitialRetryDelay;
         var dedupe = true;
         var token = _stop.Token;
+        // The batch after the one being stored, already encoded (by _nextEncoder) while the server took that one.
+        List<AuditRecord>? next = null;
+        var nextData = ReadOnlyMemory<byte>.Empty;
         while (true)
         {
-            var batch = _queue.Peek(_options.WriteBatchSize);
+            List<AuditRecord> batch;
+            var data = ReadOnlyMemory<byte>.Empty;
+            if (next is not null)
+            {
+                (batch, data, next) = (next, nextData, null);
+                (_encoder, _nextEncoder) = (_nextEncoder, _encoder);
+            }
+            else
+            {
+                batch = _queue.Peek(_options.WriteBatchSize);
+            }
             if (batch.Count == 0)
             {
                 if (token.IsCancellationRequested)
@@ -206,7 +221,22 @@ public sealed class PostgresAuditSink : AuditSink
                         continue;
                     }
                 }
-                await PostgresSchema.CopyAsync(_connection!, _options.Table, _encoder, batch, token).ConfigureAwait(false);
+                if (data.IsEmpty)
+                {
+                    data = _encoder.Encode(batch);
+                }
+                var copy = PostgresSchema.CopyAsync(_connection!, _options.Table, data, token);
+                // While the server parses, inserts and commits this batch, encode the one after it when a full batch is
+                // already queued in memory (the writer is behind); it is stored only after this COPY has committed, and
+                // dropped if this one fails. A partial batch is left to grow meanwhile: fixing it now would make the
+                // next COPY (and its commit) smaller than it needs to be.
+                var following = _queue.PeekAfter(batch.Count, _options.WriteBatchSize);
+                if (following.Count == _options.WriteBatchSize)
+                {
+                    nextData = _nextEncoder.Encode(following);
+                    next = following;
+                }
+                await copy.ConfigureAwait(false);
                 _queue.Acknowledge(batch.Count);
                 delay = _options.InitialRetryDelay;
                 Volatile.Write(ref _lastError, null);
@@ -218,6 +248,7 @@ public sealed class PostgresAuditSink : AuditSink
             }
             catch (Exception ex) when (ex is NpgsqlException or SocketException or IOException or TimeoutException or InvalidOperationException)
             {
+                next = null;
                 Volatile.Write(ref _lastError, ex);
                 SignalProgress(healthy: false);
                 dedupe = true;

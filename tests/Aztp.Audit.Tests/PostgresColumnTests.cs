@@ -34,7 +34,7 @@ public sealed class PostgresColumnTests(PostgresServer server)
         await using var connection = new NpgsqlConnection(server.ConnectionString);
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json FROM {table} ORDER BY id";
+        command.CommandText = $"SELECT seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json FROM {table} ORDER BY seq";
         await using var reader = await command.ExecuteReaderAsync();
         var prev = AuditChain.GenesisHash;
         for (var i = 0; i < events.Count; i++)

@@ -8,30 +8,64 @@ namespace Aztp.Audit.Tests;
 [Collection("postgres")]
 public sealed class PostgresTests(PostgresServer server)
 {
-    public static TheoryData<string, AuditBreakKind?, long> Tampering => Scenarios.Tampering;
+    /// <summary>A table the sink creates (seq as its key) and one made by versions with an id key and a seq index.</summary>
+    public static TheoryData<StoreKind> Layouts => new() { StoreKind.Postgres, StoreKind.PostgresIdLayout };
 
-    [PostgresFact]
-    public async Task Postgres_RoundTripsCanonicalJsonByteForByte()
+    public static TheoryData<StoreKind, string, AuditBreakKind?, long> Tampering
+    {
+        get
+        {
+            var data = new TheoryData<StoreKind, string, AuditBreakKind?, long>();
+            foreach (var kind in new[] { StoreKind.Postgres, StoreKind.PostgresIdLayout })
+            {
+                foreach (var row in Scenarios.Tampering)
+                {
+                    data.Add(kind, (string)row[0], (AuditBreakKind?)row[1], (long)row[2]);
+                }
+            }
+            return data;
+        }
+    }
+
+    [PostgresTheory]
+    [MemberData(nameof(Layouts))]
+    public async Task Postgres_RoundTripsCanonicalJsonByteForByte(StoreKind kind)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
-        using var store = TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        using var store = TestStore.Create(kind, dir, server.ConnectionString);
         var events = await Scenarios.WriteAsync(store, pki);
         await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, ((PostgresStore)store).Table);
         await SinkTests.AssertRoundTripAsync(reader, events);
     }
 
-    public static TheoryData<string> EvidenceColumns => ChainVerificationTests.EvidenceColumns;
+    public static TheoryData<StoreKind, string> EvidenceColumns
+    {
+        get
+        {
+            var data = new TheoryData<StoreKind, string>();
+            foreach (var column in ChainVerificationTests.EvidenceColumns)
+            {
+                data.Add(StoreKind.PostgresIdLayout, column);
+                // Where seq is the key it cannot be NULL; see the test after this one.
+                if (column != "seq")
+                {
+                    data.Add(StoreKind.Postgres, column);
+                }
+            }
+            return data;
+        }
+    }
 
     [PostgresTheory]
     [MemberData(nameof(EvidenceColumns))]
-    public async Task Verify_Postgres_NullInAnEvidenceColumn_IsEditedAtThatRow(string column)
+    public async Task Verify_Postgres_NullInAnEvidenceColumn_IsEditedAtThatRow(StoreKind kind, string column)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
-        var store = (PostgresStore)TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        var store = (PostgresStore)TestStore.Create(kind, dir, server.ConnectionString);
         await Scenarios.WriteAsync(store, pki);
-        await store.ExecAsync($"ALTER TABLE aztp_audit ALTER COLUMN {column} DROP NOT NULL; UPDATE aztp_audit SET {column} = NULL WHERE id = (SELECT MIN(id) FROM aztp_audit) + 8 AND @s = @s", 0);
+        await store.ExecAsync($"ALTER TABLE aztp_audit ALTER COLUMN {column} DROP NOT NULL; UPDATE aztp_audit SET {column} = NULL WHERE seq = @s", 9);
         await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, store.Table);
 
         var result = await AuditVerifier.VerifyAsync(reader, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
@@ -42,13 +76,38 @@ public sealed class PostgresTests(PostgresServer server)
         Assert.Contains(column, result.Break.Message, StringComparison.Ordinal);
     }
 
-    [PostgresTheory]
-    [MemberData(nameof(Tampering))]
-    public async Task Verify_Postgres_DetectsEachKindOfTampering(string tamper, AuditBreakKind? kind, long seq)
+    /// <summary>
+    /// In a seq-keyed table, a record whose seq was set to NULL (after dropping the key) is read last (seq order puts NULL
+    /// last): the trail breaks where it was, as a missing record.
+    /// </summary>
+    [PostgresFact]
+    public async Task Verify_PostgresSeqKeyed_NullSeq_IsAMissingRecordWhereItWas()
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
         var store = (PostgresStore)TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        await Scenarios.WriteAsync(store, pki);
+        await store.ExecAsync("ALTER TABLE aztp_audit DROP CONSTRAINT aztp_audit_pkey; ALTER TABLE aztp_audit ALTER COLUMN seq DROP NOT NULL; UPDATE aztp_audit SET seq = NULL WHERE seq = @s", 9);
+        await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, store.Table);
+
+        var result = await AuditVerifier.VerifyAsync(reader, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+
+        Assert.Equal(AuditBreakKind.Deleted, result.Break!.Kind);
+        Assert.Equal(9, result.Break.Seq);
+        Assert.Equal(9, result.Break.Position);
+    }
+
+    [PostgresTheory]
+    [MemberData(nameof(Tampering))]
+    public async Task Verify_Postgres_DetectsEachKindOfTampering(StoreKind layout, string tamper, AuditBreakKind? kind, long seq)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (PostgresStore)TestStore.Create(layout, dir, server.ConnectionString);
+        if (tamper.StartsWith("swap", StringComparison.Ordinal))
+        {
+            seq = store.SwapReportedAt(seq - 1);
+        }
         await Scenarios.WriteAsync(store, pki);
         await Scenarios.ApplyAsync(store, tamper);
         await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, store.Table);
@@ -66,13 +125,14 @@ public sealed class PostgresTests(PostgresServer server)
         }
     }
 
-    [PostgresFact]
-    public async Task Postgres_ReopenedSink_ContinuesTheChain()
+    [PostgresTheory]
+    [MemberData(nameof(Layouts))]
+    public async Task Postgres_ReopenedSink_ContinuesTheChain(StoreKind kind)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
         using var signer = pki.Signer();
-        var store = (PostgresStore)TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        var store = (PostgresStore)TestStore.Create(kind, dir, server.ConnectionString);
         for (var run = 0; run < 2; run++)
         {
             var sink = await store.OpenSinkAsync(o => o.Signer = signer);
@@ -193,24 +253,26 @@ public sealed class PostgresTests(PostgresServer server)
         Assert.Equal(55, result.Events);
     }
 
-    [PostgresFact]
-    public async Task Postgres_QueryAndRetention()
+    [PostgresTheory]
+    [MemberData(nameof(Layouts))]
+    public async Task Postgres_QueryAndRetention(StoreKind kind)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
-        var store = (PostgresStore)TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        var store = (PostgresStore)TestStore.Create(kind, dir, server.ConnectionString);
         await QueryAndRetentionTests.WriteAgedAsync(store, pki);
         await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, store.Table);
         await QueryAndRetentionTests.AssertQueriesAsync(reader);
         await QueryAndRetentionTests.AssertRetentionAsync(reader, pki);
     }
 
-    [PostgresFact]
-    public async Task Postgres_QueryByOutcomeAlone_CanUseThePartialOutcomeIndex()
+    [PostgresTheory]
+    [MemberData(nameof(Layouts))]
+    public async Task Postgres_QueryByOutcomeAlone_CanUseThePartialOutcomeIndex(StoreKind kind)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
-        var store = (PostgresStore)TestStore.Create(StoreKind.Postgres, dir, server.ConnectionString);
+        var store = (PostgresStore)TestStore.Create(kind, dir, server.ConnectionString);
         await QueryAndRetentionTests.WriteAgedAsync(store, pki);
         var (sql, parameters) = QuerySql.Build(store.Table, new AuditQuery { Outcome = EventOutcome.Denied }, t => t.ToUniversalTime());
 
@@ -235,6 +297,140 @@ public sealed class PostgresTests(PostgresServer server)
         }
 
         Assert.Contains(plan, line => line.Contains(store.Table + "_outcome", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The sink creates tables keyed on seq (no id column, no separate seq index: one B-tree insert fewer per row); a
+    /// table made by earlier versions keeps its id key and seq index and is appended to as it is.
+    /// </summary>
+    [PostgresTheory]
+    [MemberData(nameof(Layouts))]
+    public async Task Postgres_Table_IsKeyedOnSeqWhenTheSinkCreatesIt_AndKeepsAnOlderTablesIdKey(StoreKind kind)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (PostgresStore)TestStore.Create(kind, dir, server.ConnectionString);
+        await Scenarios.WriteAsync(store, pki);
+        await Scenarios.WriteAsync(store, pki);
+
+        await using var c = new NpgsqlConnection(server.ConnectionString);
+        await c.OpenAsync();
+        async Task<List<string>> ListAsync(string sql)
+        {
+            await using var cmd = new NpgsqlCommand(sql, c);
+            cmd.Parameters.AddWithValue("t", store.Table);
+            var list = new List<string>();
+            await using var r = await cmd.ExecuteReaderAsync();
+            while (await r.ReadAsync())
+            {
+                list.Add(r.GetString(0));
+            }
+            return list;
+        }
+        var columns = await ListAsync("SELECT column_name::text FROM information_schema.columns WHERE table_name = @t");
+        var key = await ListAsync("""
+            SELECT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+            WHERE i.indrelid = to_regclass(@t) AND i.indisprimary
+            """);
+        var indexes = await ListAsync("SELECT indexname::text FROM pg_indexes WHERE tablename = @t ORDER BY indexname");
+        string[] secondary = ["actor", "agent", "outcome", "severity", "trace", "ts", "type"];
+        if (store.SeqKeyed)
+        {
+            Assert.DoesNotContain("id", columns);
+            Assert.Equal(["seq"], key);
+            Assert.Equal(secondary.Select(n => $"{store.Table}_{n}").Append(store.Table + "_pkey").Order(StringComparer.Ordinal), indexes.Order(StringComparer.Ordinal));
+        }
+        else
+        {
+            Assert.Contains("id", columns);
+            Assert.Equal(["id"], key);
+            Assert.Equal(secondary.Append("seq").Select(n => $"{store.Table}_{n}").Append(store.Table + "_pkey").Order(StringComparer.Ordinal), indexes.Order(StringComparer.Ordinal));
+        }
+        // Both runs (the second continuing the chain) stored and verify in storage order.
+        await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, store.Table);
+        var result = await AuditVerifier.VerifyAsync(reader, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+        Assert.True(result.IsIntact, result.Break?.Message);
+        Assert.Equal(2 * Scenarios.EventCount, result.Events);
+    }
+
+    /// <summary>
+    /// The writer encodes the next batch while the server stores the current one: with many small write batches queued at
+    /// once, every record is still stored once, in order.
+    /// </summary>
+    [PostgresFact]
+    public async Task Postgres_ManyWriteBatchesQueuedAtOnce_StoredOnceInOrder()
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        using var signer = pki.Signer();
+        var table = PostgresServer.NewTable();
+        var events = TestEvents.Many(3_000);
+        var sink = await PostgresAuditSink.OpenAsync(new PostgresAuditSinkOptions
+        {
+            ConnectionString = server.ConnectionString, Table = table, SpillPath = dir.File("spill.jsonl"), Signer = signer, WriteBatchSize = 7,
+            CheckpointEvery = 500,
+        });
+        await using (sink)
+        {
+            foreach (var chunk in events.Chunk(1_000))
+            {
+                await sink.HandleBatchAsync(chunk, CancellationToken.None);
+            }
+            await sink.FlushAsync();
+        }
+        await using var reader = await PostgresAuditReader.OpenAsync(server.ConnectionString, table);
+        var result = await AuditVerifier.VerifyAsync(reader, new AuditVerifyOptions { TrustAnchors = pki.Anchors });
+        Assert.True(result.IsIntact, result.Break?.Message);
+        var ids = new List<string>();
+        await foreach (var entry in reader.QueryAsync(new AuditQuery()))
+        {
+            ids.Add(entry.Event.Id);
+        }
+        Assert.Equal(events.Select(e => e.Id), ids);
+    }
+
+    /// <summary>
+    /// A new table's severity index leaves out informational rows (most of a trail); a lookup of any other level still
+    /// uses it, as it uses an older table's full index.
+    /// </summary>
+    [PostgresTheory]
+    [MemberData(nameof(Layouts))]
+    public async Task Postgres_LookupBySeverity_UsesTheSeverityIndex(StoreKind kind)
+    {
+        using var dir = new TempDir();
+        using var pki = new TestPki();
+        var store = (PostgresStore)TestStore.Create(kind, dir, server.ConnectionString);
+        await QueryAndRetentionTests.WriteAgedAsync(store, pki);
+
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync();
+        await using (var def = new NpgsqlCommand("SELECT indexdef FROM pg_indexes WHERE indexname = @i", connection))
+        {
+            def.Parameters.AddWithValue("i", store.Table + "_severity");
+            var indexdef = (string)(await def.ExecuteScalarAsync())!;
+            Assert.Equal(store.SeqKeyed, indexdef.Contains("WHERE (severity <> 'info'::text)", StringComparison.Ordinal));
+        }
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+        foreach (var level in new[] { "warning", "error", "critical" })
+        {
+            await using var explain = new NpgsqlCommand($"EXPLAIN SELECT seq, json FROM {store.Table} WHERE severity = @level ORDER BY seq", connection);
+            explain.Parameters.AddWithValue("level", level);
+            var plan = new List<string>();
+            await using (var reader = await explain.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    plan.Add(reader.GetString(0));
+                }
+            }
+            Assert.Contains(plan, line => line.Contains(store.Table + "_severity", StringComparison.Ordinal));
+        }
+        // The index's rows are exactly the non-informational ones: a lookup through it finds every warning.
+        await using var count = new NpgsqlCommand($"SELECT COUNT(*) FROM {store.Table} WHERE severity = 'warning'", connection);
+        Assert.True((long)(await count.ExecuteScalarAsync())! > 0);
     }
 
     [Fact]

@@ -19,6 +19,12 @@ public enum StoreKind
     /// column and a seq index, integer ts and codes).
     /// </summary>
     SqliteIdIntegerLayout,
+
+    /// <summary>
+    /// PostgreSQL with the table pre-created as versions before seq became its key made it (an <c>id</c> BIGSERIAL key
+    /// and a seq index).
+    /// </summary>
+    PostgresIdLayout,
 }
 
 /// <summary>A store under test, with the tampering an attacker with write access could do.</summary>
@@ -50,6 +56,7 @@ internal abstract class TestStore : IDisposable
         StoreKind.SqliteTextLayout => new SqliteStore(dir.File("audit.db"), SqliteStore.TextLayoutDdl),
         StoreKind.SqliteIdIntegerLayout => new SqliteStore(dir.File("audit.db"), SqliteStore.IdIntegerLayoutDdl),
         StoreKind.Postgres => new PostgresStore(postgres!, PostgresServer.NewTable(), dir.File("spill.jsonl")),
+        StoreKind.PostgresIdLayout => new PostgresStore(postgres!, PostgresServer.NewTable(), dir.File("spill.jsonl"), PostgresStore.IdLayoutDdl),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -257,18 +264,71 @@ internal sealed class SqliteStore(string path, string? ddl = null) : SqlStore
 
 }
 
-internal sealed class PostgresStore(string connectionString, string table, string spill) : SqlStore
+internal sealed class PostgresStore(string connectionString, string table, string spill, string? ddl = null) : SqlStore
 {
+    /// <summary>The table exactly as versions before seq became the key created it: an id key and a seq index.</summary>
+    public const string IdLayoutDdl = """
+        CREATE TABLE IF NOT EXISTS aztp_audit (
+          id BIGSERIAL PRIMARY KEY,
+          seq BIGINT NOT NULL,
+          kind TEXT NOT NULL,
+          prev_hash TEXT NOT NULL,
+          hash TEXT NOT NULL,
+          event_id TEXT,
+          ts TIMESTAMPTZ NOT NULL,
+          type TEXT,
+          agent TEXT,
+          outcome TEXT,
+          severity TEXT,
+          trace_id TEXT,
+          actor TEXT,
+          json TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS aztp_audit_seq ON aztp_audit(seq);
+        CREATE INDEX IF NOT EXISTS aztp_audit_ts ON aztp_audit(ts);
+        CREATE INDEX IF NOT EXISTS aztp_audit_type ON aztp_audit(type, outcome);
+        CREATE INDEX IF NOT EXISTS aztp_audit_outcome ON aztp_audit(outcome) WHERE outcome <> 'success';
+        CREATE INDEX IF NOT EXISTS aztp_audit_agent ON aztp_audit(agent);
+        CREATE INDEX IF NOT EXISTS aztp_audit_severity ON aztp_audit(severity);
+        CREATE INDEX IF NOT EXISTS aztp_audit_trace ON aztp_audit(trace_id) WHERE trace_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS aztp_audit_actor ON aztp_audit(actor);
+        """;
+
     public string Table => table;
+
+    /// <summary>True for a table the sink created (seq is its key, no id column).</summary>
+    public bool SeqKeyed => ddl is null;
 
     public override string Location => "postgres:" + connectionString;
 
     public override async Task<AuditSink> OpenSinkAsync(Action<AuditSinkOptions> configure)
     {
+        if (ddl is not null)
+        {
+            await ExecAsync(ddl, 0);
+        }
         var options = new PostgresAuditSinkOptions { ConnectionString = connectionString, Table = table, SpillPath = spill };
         configure(options);
         return await PostgresAuditSink.OpenAsync(options);
     }
+
+    /// <summary>A seq-keyed table holds each seq once: an attacker drops the key first, then stores the copy.</summary>
+    public override async Task DuplicateAsync(long seq)
+    {
+        if (SeqKeyed)
+        {
+            await ExecAsync("ALTER TABLE aztp_audit DROP CONSTRAINT aztp_audit_pkey", 0);
+        }
+        await base.DuplicateAsync(seq);
+    }
+
+    /// <summary>
+    /// A seq-keyed table is read in seq order: records change places by exchanging their seq values. The verifier then
+    /// finds the later record's content at seq, and reports the break at seq (not seq + 1, as where positions are ids).
+    /// </summary>
+    public override Task SwapAsync(long seq) => ExecAsync(SwapSql(SeqKeyed ? "seq" : "id"), seq);
+
+    /// <summary>Where the verifier reports "swap <paramref name="seq"/>" (see <see cref="SwapAsync"/>).</summary>
+    public long SwapReportedAt(long seq) => SeqKeyed ? seq : seq + 1;
 
     public override async Task ExecAsync(string sql, long seq)
     {

@@ -2,6 +2,20 @@ using Npgsql;
 
 namespace Aztp.Audit.Internal;
 
+/// <summary>
+/// The shape of a PostgreSQL audit table. A table the sink creates has no <c>id</c> column: <c>seq</c> is its primary
+/// key, so it is read in seq order. Tables made by earlier versions (<c>id BIGSERIAL PRIMARY KEY</c> and a seq index) are
+/// read in <c>id</c> order, as before; both are written, queried, pruned and verified alike.
+/// </summary>
+internal readonly record struct PostgresTable(bool HasIdColumn)
+{
+    /// <summary>What the sink creates when the table is missing.</summary>
+    public static PostgresTable New => new(HasIdColumn: false);
+
+    /// <summary>The column that gives storage order (what <c>verify</c> walks and the tail read takes the last of).</summary>
+    public string OrderColumn => HasIdColumn ? "id" : "seq";
+}
+
 internal static class PostgresSchema
 {
     public const string Columns = "seq, kind, prev_hash, hash, event_id, ts, type, agent, outcome, severity, trace_id, actor, json";
@@ -25,17 +39,38 @@ internal static class PostgresSchema
         }
     }
 
-    public static async Task CreateAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates the table with its indexes when missing (<c>seq BIGINT PRIMARY KEY</c>, no <c>id</c>) and adds any missing
+    /// index to an existing one, which keeps its shape; returns the table's shape.
+    /// </summary>
+    public static async Task<PostgresTable> CreateAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
     {
+        var shape = await DetectAsync(connection, table, cancellationToken).ConfigureAwait(false) ?? PostgresTable.New;
         await using var command = connection.CreateCommand();
-        command.CommandText = AuditTableSql.Create(table, idColumn: "BIGSERIAL PRIMARY KEY", integerType: "BIGINT", timestampType: "TIMESTAMPTZ");
+        // A new table's severity index leaves out informational rows (AuditTableSql); an existing table keeps its own.
+        command.CommandText = AuditTableSql.Create(table, idColumn: shape.HasIdColumn ? "BIGSERIAL PRIMARY KEY" : null, integerType: "BIGINT", timestampType: "TIMESTAMPTZ",
+            infoSeverity: shape.HasIdColumn ? null : "'info'");
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return shape;
     }
 
-    public static async Task<AuditRecord?> ReadLastAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
+    /// <summary>The shape of an existing table (whether it has an <c>id</c> column); null when there is no such table.</summary>
+    public static async Task<PostgresTable?> DetectAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {table} ORDER BY id DESC LIMIT 1";
+        command.CommandText = """
+            SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = t.oid AND attname = 'id' AND attnum > 0 AND NOT attisdropped)
+            FROM (SELECT to_regclass(@table) AS oid) AS t WHERE t.oid IS NOT NULL
+            """;
+        command.Parameters.AddWithValue("table", table);
+        var result = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return result is bool hasId ? new PostgresTable(hasId) : null;
+    }
+
+    public static async Task<AuditRecord?> ReadLastAsync(NpgsqlConnection connection, string table, PostgresTable shape, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT seq, kind, prev_hash, hash, json FROM {table} ORDER BY {shape.OrderColumn} DESC LIMIT 1";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRecord(reader, -1) : null;
     }
@@ -56,12 +91,12 @@ internal static class PostgresSchema
     }
 
     /// <summary>
-    /// Writes records with one binary COPY (atomic: all rows or none), encoded by <paramref name="encoder"/> and sent as
-    /// one raw stream; on a failure while sending, the COPY is cancelled so no partial batch can commit.
+    /// Writes records with one binary COPY (atomic: all rows or none): <paramref name="data"/> is their stream, encoded by
+    /// <see cref="PostgresCopyEncoder"/>, sent as it is; on a failure while sending, the COPY is cancelled so no partial
+    /// batch can commit.
     /// </summary>
-    public static async Task CopyAsync(NpgsqlConnection connection, string table, PostgresCopyEncoder encoder, IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    public static async Task CopyAsync(NpgsqlConnection connection, string table, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var data = encoder.Encode(records);
         var copy = await connection.BeginRawBinaryCopyAsync($"COPY {table} ({Columns}) FROM STDIN (FORMAT BINARY)", cancellationToken).ConfigureAwait(false);
         try
         {

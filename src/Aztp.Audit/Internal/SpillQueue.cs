@@ -123,6 +123,19 @@ internal sealed class SpillQueue : IDisposable
         }
     }
 
+    /// <summary>
+    /// The records after the oldest <paramref name="skip"/>, up to <paramref name="max"/>, when they are in memory (the
+    /// writer encodes them while it stores the first <paramref name="skip"/>); empty when there are none there, or when
+    /// they would come from the spill file.
+    /// </summary>
+    public List<AuditRecord> PeekAfter(int skip, int max)
+    {
+        lock (_gate)
+        {
+            return _memory.Count > skip ? [.. _memory.Skip(skip).Take(max)] : [];
+        }
+    }
+
     /// <summary>Removes the oldest <paramref name="count"/> records (they are stored).</summary>
     public void Acknowledge(int count)
     {
