@@ -103,14 +103,24 @@ public sealed class SqliteAuditSink : AuditSink
         // Synchronous by nature (Microsoft.Data.Sqlite's async methods only wrap these calls). One transaction per
         // batch: all records or none become durable.
         _checkpointer?.BeforeWrite();
-        using (var transaction = _connection!.BeginTransaction())
+        try
         {
+            using var transaction = _connection!.BeginTransaction();
             Insert(records);
             transaction.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            throw StoreFailed(ex);
         }
         _checkpointer?.Committed(records.Count);
         return ValueTask.CompletedTask;
     }
+
+    // A failed write (disk full, database locked or read-only, a constraint or trigger) is the store's failure: callers
+    // get the sink's typed exception, with SQLite's own as the inner exception. The transaction was rolled back.
+    private AuditStoreException StoreFailed(SqliteException ex) =>
+        new($"Storing a batch of audit records in SQLite database '{_options.Path}' failed, and none of its records was stored: {ex.Message}", ex);
 
     /// <summary>
     /// Without write-behind, a batch is stored while the rest of it is still being chained (on the sink's chain worker):
@@ -126,8 +136,9 @@ public sealed class SqliteAuditSink : AuditSink
         var insert = _insert!;
         var stored = 0;
         // One transaction: if chaining or an insert fails, disposing it uncommitted rolls every row of the batch back.
-        using (var transaction = _connection!.BeginTransaction())
+        try
         {
+            using var transaction = _connection!.BeginTransaction();
             int published;
             while ((published = records.WaitFor(stored)) > stored)
             {
@@ -137,6 +148,10 @@ public sealed class SqliteAuditSink : AuditSink
                 }
             }
             transaction.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            throw StoreFailed(ex);
         }
         _checkpointer?.Committed(stored);
         return ValueTask.CompletedTask;

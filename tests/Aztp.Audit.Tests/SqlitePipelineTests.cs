@@ -119,9 +119,10 @@ public sealed class SqlitePipelineTests
             await new SqliteStore(path).ExecAsync(
                 $"CREATE TRIGGER boom BEFORE INSERT ON aztp_audit WHEN NEW.seq = {seq + 700} BEGIN SELECT RAISE(ABORT, 'boom'); END", 0);
 
-            var ex = await Assert.ThrowsAsync<SqliteException>(() => sink.HandleBatchAsync(failing, CancellationToken.None).AsTask());
+            var ex = await Assert.ThrowsAsync<AuditStoreException>(() => sink.HandleBatchAsync(failing, CancellationToken.None).AsTask());
 
-            Assert.Contains("boom", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("boom", Assert.IsType<SqliteException>(ex.InnerException).Message, StringComparison.Ordinal);
+            Assert.Contains("none of its records was stored", ex.Message, StringComparison.Ordinal);
             Assert.Equal(seq, await ScalarAsync(path, "SELECT MAX(seq) FROM aztp_audit"));
             Assert.Equal(seq, await ScalarAsync(path, "SELECT COUNT(*) FROM aztp_audit"));
             Assert.Equal(seq, sink.LastSeq);
