@@ -100,24 +100,25 @@ public sealed class SqlitePipelineTests
         Assert.Equal(await RecordsAsync(dir.File("p.jsonl")), fromSqlite);
     }
 
-    [Fact]
-    public async Task Pipelined_InsertFailingMidBatch_StoresNothingOfTheBatch_AndTheNextBatchContinuesFromTheStore()
+    [Theory]
+    [InlineData(1024, 700)] // pipelined: several hand-offs of 128 are stored before the failing row
+    [InlineData(100, 50)] // a small batch, inserted after it is chained (no pipelining)
+    public async Task InsertFailingMidBatch_StoresNothingOfTheBatch_AndTheNextBatchContinuesFromTheStore(int batch, int failAt)
     {
         using var dir = new TempDir();
         using var pki = new TestPki();
         using var signer = pki.Signer();
         var path = dir.File("fail.db");
         var first = TestEvents.Many(300);
-        var failing = TestEvents.Many(1024);
+        var failing = TestEvents.Many(batch);
         var next = TestEvents.Many(1024);
         await using (var sink = await SqliteAuditSink.OpenAsync(new SqliteAuditSinkOptions { Path = path, Signer = signer }))
         {
             await sink.HandleBatchAsync(first, CancellationToken.None);
             var seq = sink.LastSeq;
             var hash = sink.LastHash;
-            // Several hand-offs of 128 are stored before this row fails.
             await new SqliteStore(path).ExecAsync(
-                $"CREATE TRIGGER boom BEFORE INSERT ON aztp_audit WHEN NEW.seq = {seq + 700} BEGIN SELECT RAISE(ABORT, 'boom'); END", 0);
+                $"CREATE TRIGGER boom BEFORE INSERT ON aztp_audit WHEN NEW.seq = {seq + failAt} BEGIN SELECT RAISE(ABORT, 'boom'); END", 0);
 
             var ex = await Assert.ThrowsAsync<AuditStoreException>(() => sink.HandleBatchAsync(failing, CancellationToken.None).AsTask());
 
