@@ -282,21 +282,26 @@ public sealed class PostgresTests(PostgresServer server)
         {
             await off.ExecuteNonQueryAsync();
         }
+        var plan = await ExplainAsync(connection, sql, parameters);
+
+        Assert.Contains(plan, line => line.Contains(store.Table + "_outcome", StringComparison.Ordinal));
+    }
+
+    /// <summary>The lines of PostgreSQL's plan for a query with named parameters.</summary>
+    private static async Task<List<string>> ExplainAsync(NpgsqlConnection connection, string sql, IEnumerable<KeyValuePair<string, object>> parameters)
+    {
         await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
         foreach (var (name, value) in parameters)
         {
             explain.Parameters.AddWithValue(name, value);
         }
         var plan = new List<string>();
-        await using (var reader = await explain.ExecuteReaderAsync())
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
         {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(0));
-            }
+            plan.Add(reader.GetString(0));
         }
-
-        Assert.Contains(plan, line => line.Contains(store.Table + "_outcome", StringComparison.Ordinal));
+        return plan;
     }
 
     /// <summary>
@@ -416,16 +421,7 @@ public sealed class PostgresTests(PostgresServer server)
         }
         foreach (var level in new[] { "warning", "error", "critical" })
         {
-            await using var explain = new NpgsqlCommand($"EXPLAIN SELECT seq, json FROM {store.Table} WHERE severity = @level ORDER BY seq", connection);
-            explain.Parameters.AddWithValue("level", level);
-            var plan = new List<string>();
-            await using (var reader = await explain.ExecuteReaderAsync())
-            {
-                while (await reader.ReadAsync())
-                {
-                    plan.Add(reader.GetString(0));
-                }
-            }
+            var plan = await ExplainAsync(connection, $"SELECT seq, json FROM {store.Table} WHERE severity = @level ORDER BY seq", [new("level", level)]);
             Assert.Contains(plan, line => line.Contains(store.Table + "_severity", StringComparison.Ordinal));
         }
         // The index's rows are exactly the non-informational ones: a lookup through it finds every warning.
