@@ -9,8 +9,8 @@ namespace Aztp.Policy;
 /// </summary>
 public sealed record AuthorizationRequest
 {
-    private readonly CedarContext? _context;
-    private readonly CedarContextSource? _contextSource;
+    // A ready CedarContext or a CedarContextSource: one field, as the request is made once per call.
+    private readonly object _context;
 
     /// <summary>Creates a request with a ready context.</summary>
     /// <param name="principal">The caller, e.g. <c>Agent::"spiffe://company.org/agent/client"</c>.</param>
@@ -43,7 +43,7 @@ public sealed record AuthorizationRequest
         Principal = principal;
         Action = action;
         Resource = resource;
-        _contextSource = contextSource;
+        _context = contextSource;
     }
 
     /// <summary>Creates a request with an empty context.</summary>
@@ -80,12 +80,11 @@ public sealed record AuthorizationRequest
     /// <exception cref="InvalidOperationException">The source returned null or read its own context.</exception>
     public CedarContext Context
     {
-        get => _context ?? _contextSource!.GetContext();
+        get => _context as CedarContext ?? ((CedarContextSource)_context).GetContext();
         init
         {
             ArgumentNullException.ThrowIfNull(value);
             _context = value;
-            _contextSource = null;
         }
     }
 
@@ -93,7 +92,7 @@ public sealed record AuthorizationRequest
     /// True when the context is ready without calling a source: given ready, or already built by its source. Reading
     /// this never builds the context.
     /// </summary>
-    public bool IsContextMaterialized => _context is not null || _contextSource!.IsBuilt;
+    public bool IsContextMaterialized => _context is CedarContext || ((CedarContextSource)_context).IsBuilt;
 
     /// <summary>Deconstructs the request (reading <see cref="Context"/>, which builds a lazy context).</summary>
     /// <param name="principal">The caller.</param>

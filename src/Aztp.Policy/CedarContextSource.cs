@@ -16,11 +16,12 @@ namespace Aztp.Policy;
 /// </remarks>
 public abstract class CedarContextSource
 {
-    private CedarContext? _built;
-    private bool _building;
+    // Null before the first build, Building during it, then the built context: one field keeps the per-call object small.
+    private static readonly object Building = new();
+    private object? _state;
 
     /// <summary>True once the context has been built (diagnostics and tests).</summary>
-    public bool IsBuilt => Volatile.Read(ref _built) is not null;
+    public bool IsBuilt => Volatile.Read(ref _state) is CedarContext;
 
     /// <summary>Builds the context. Called only through the request, at most once per successful build.</summary>
     /// <returns>The context; never null.</returns>
@@ -28,11 +29,7 @@ public abstract class CedarContextSource
 
     /// <summary>The context, built on first use.</summary>
     /// <exception cref="InvalidOperationException"><see cref="BuildContext"/> returned null or read its own context.</exception>
-    internal CedarContext GetContext()
-    {
-        var built = Volatile.Read(ref _built);
-        return built ?? BuildOnce();
-    }
+    internal CedarContext GetContext() => Volatile.Read(ref _state) as CedarContext ?? BuildOnce();
 
     private CedarContext BuildOnce()
     {
@@ -40,26 +37,28 @@ public abstract class CedarContextSource
         // but a racing read of the same request; it costs no allocation.
         lock (this)
         {
-            if (_built is { } done)
+            var state = _state;
+            if (state is CedarContext done)
             {
                 return done;
             }
-            if (_building)
+            if (state == Building)
             {
                 // The monitor is re-entrant: without this, a source that reads its own request would recurse forever.
                 throw new InvalidOperationException($"{GetType().Name}.BuildContext read the context it is building.");
             }
-            _building = true;
+            _state = Building;
+            CedarContext? context = null;
             try
             {
-                var context = BuildContext()
+                context = BuildContext()
                     ?? throw new InvalidOperationException($"{GetType().Name}.BuildContext returned null; return CedarContext.Empty for no facts.");
-                Volatile.Write(ref _built, context);
                 return context;
             }
             finally
             {
-                _building = false;
+                // Published only whole: a failed build leaves the source as it was, and the next read tries again.
+                Volatile.Write<object?>(ref _state, context);
             }
         }
     }
