@@ -148,8 +148,8 @@ internal sealed class ServerSecurityInterceptor(
     {
         try
         {
-            // The context is built by the engine only if the policies deciding this call can read it (the Cedar engine
-            // asks after taking its snapshot; other engines always ask); until then the call's facts stay as they are.
+            // The context is built only when read: by the Cedar store when the snapshot it took reads context, by any
+            // other engine when it reads request.Context (OPA always does). Until then the call's facts stay as they are.
             var resource = CurrentResource();
             var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid,
                 new CallContextSource(core.TimeProvider, context, caller, policy, ip, trace));
