@@ -14,14 +14,26 @@ public static class CedarAuthorizer
     /// <summary>Authorizes one request.</summary>
     /// <param name="policies">The policy set.</param>
     /// <param name="entities">The entities (hierarchy, attributes, tags).</param>
-    /// <param name="request">The request.</param>
+    /// <param name="request">The request. Its context is read (and, when made with a <see cref="CedarContextSource"/>,
+    /// built) only when <see cref="PolicySet.ReadsContext"/> of <paramref name="policies"/> is true.</param>
     /// <returns>The decision with its determining policies and errors. Allocation-free when no policy with
     /// conditions is a candidate and at most one policy determines the decision.</returns>
+    /// <remarks>An exception thrown by the request's <see cref="CedarContextSource"/> propagates unchanged: the
+    /// request cannot be decided, and callers deny.</remarks>
     public static AuthorizationResponse Authorize(PolicySet policies, EntityStore entities, AuthorizationRequest request)
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(entities);
         ArgumentNullException.ThrowIfNull(request);
+        if (policies.ReadsContext)
+        {
+            // The set that decides is the one passed here (a store passes the snapshot it took), so a lazy context is
+            // built exactly when these policies can read it, before any of them runs: a source that fails then fails
+            // the whole decision (the exception reaches the caller, which denies) instead of surfacing mid-evaluation.
+            // A set that cannot read it never builds it; were the analysis ever wrong, reading `context` would still
+            // build it on demand rather than see an empty record.
+            _ = request.Context;
+        }
         var state = new State(request, entities);
         policies.Index.ForEachCandidate(request, entities, ref state, VisitOne);
         if (state.Forbid is not null)

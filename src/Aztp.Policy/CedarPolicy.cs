@@ -29,6 +29,7 @@ public sealed class CedarPolicy
         Conditions = conditions;
         Text = text;
         Line = line;
+        ReadsContext = ContextUse.Reads(conditions);
     }
 
     /// <summary>
@@ -55,6 +56,12 @@ public sealed class CedarPolicy
 
     /// <summary>The 1-based line where the policy starts in its source.</summary>
     public int Line { get; }
+
+    /// <summary>
+    /// True when a condition of the policy names <c>context</c> anywhere (decided once, from the syntax tree, when the
+    /// policy is parsed); false means no evaluation of this policy can read the request's context.
+    /// </summary>
+    public bool ReadsContext { get; }
 
     /// <summary>True when the policy has no <c>when</c>/<c>unless</c> condition (scope only).</summary>
     public bool IsScopeOnly => Conditions.Length == 0;

@@ -7,7 +7,9 @@ namespace Aztp.Policy;
 public interface IPolicyEngine
 {
     /// <summary>Decides one request.</summary>
-    /// <param name="request">The request.</param>
+    /// <param name="request">The request. An engine that sends or inspects the context reads
+    /// <see cref="AuthorizationRequest.Context"/>, which builds a lazy context (<see cref="CedarContextSource"/>); an
+    /// exception from building it propagates, and the caller denies.</param>
     /// <param name="cancellationToken">Cancels the decision (the call is then not authorized).</param>
     ValueTask<AuthorizationResponse> AuthorizeAsync(AuthorizationRequest request, CancellationToken cancellationToken = default);
 }

@@ -47,7 +47,10 @@ public sealed class OpaPolicyEngine : IPolicyEngine, IDisposable
     /// <summary>The URL decisions are posted to.</summary>
     public Uri Endpoint => _endpoint;
 
-    /// <summary>Asks OPA for a decision (or reuses a cached one). Never throws for OPA failures: they deny.</summary>
+    /// <summary>
+    /// Asks OPA for a decision (or reuses a cached one). Never throws for OPA failures: they deny. The input always
+    /// carries the full context (a lazy one is built here): OPA's policy may read any of it.
+    /// </summary>
     /// <exception cref="OperationCanceledException">The caller cancelled.</exception>
     public async ValueTask<AuthorizationResponse> AuthorizeAsync(AuthorizationRequest request, CancellationToken cancellationToken = default)
     {

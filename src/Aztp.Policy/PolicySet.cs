@@ -21,6 +21,7 @@ public sealed class PolicySet
             {
                 throw new ArgumentException($"duplicate policy id `{p.Id}`", nameof(policies));
             }
+            ReadsContext |= p.ReadsContext;
         }
         _index = new PolicyIndex(policies);
     }
@@ -30,6 +31,15 @@ public sealed class PolicySet
 
     /// <summary>The policies in text order.</summary>
     public IReadOnlyList<CedarPolicy> Policies { get; }
+
+    /// <summary>
+    /// True when some policy of the set can read the request's <c>context</c>: a condition names the <c>context</c>
+    /// variable anywhere (attribute access, <c>has</c>, indexing, comparing or passing the whole record, inside any
+    /// nested expression), or uses a construct the analysis does not classify. Decided once when the set is built.
+    /// When false, no decision of this set depends on the context, and the Cedar engine does not build the context of
+    /// a request made with a <see cref="CedarContextSource"/>.
+    /// </summary>
+    public bool ReadsContext { get; }
 
     /// <summary>Number of policies.</summary>
     public int Count => Policies.Count;

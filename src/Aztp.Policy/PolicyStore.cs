@@ -90,14 +90,22 @@ public sealed class PolicyStore : IPolicyEngine, IAsyncDisposable
         return store;
     }
 
-    /// <summary>Authorizes a request against the active snapshot (no event; see <see cref="AuthorizeAsync"/>).</summary>
+    /// <summary>
+    /// Authorizes a request against the active snapshot (no event; see <see cref="AuthorizeAsync"/>). The snapshot is
+    /// taken first; a context given by a <see cref="CedarContextSource"/> is then built only when that snapshot's
+    /// policies read it, so a reload in between can never decide a context-reading set without its context.
+    /// </summary>
     public AuthorizationResponse Authorize(AuthorizationRequest request)
     {
+        ArgumentNullException.ThrowIfNull(request);
         var snapshot = _current;
         return CedarAuthorizer.Authorize(snapshot.Policies, snapshot.Entities, request);
     }
 
-    /// <summary>Authorizes a request and emits a <c>policy</c>/<c>evaluated</c> event (when a monitor is set).</summary>
+    /// <summary>
+    /// Authorizes a request against the active snapshot, as <see cref="Authorize"/> does, and emits a
+    /// <c>policy</c>/<c>evaluated</c> event (when a monitor is set).
+    /// </summary>
     public async ValueTask<AuthorizationResponse> AuthorizeAsync(AuthorizationRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

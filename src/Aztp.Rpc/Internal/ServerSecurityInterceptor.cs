@@ -34,7 +34,8 @@ internal sealed class ServerSecurityInterceptor(
         // One lookup of the connection's verified peer serves both the address and the identity.
         var known = context.ClientCertificate is { } certificate && _connections.TryGetValue(certificate, out var found) ? found : null;
         var (ip, ipText) = Address(context, known);
-        using var activity = Trace.StartServer(context.GetRequestHeader(Trace.Header), out var traceId);
+        // The trace id text is made only if something reads it (an event handler, or a policy reading context.traceId).
+        using var activity = Trace.StartServerTrace(context.GetRequestHeader(Trace.Header), out var eventTrace);
 
         var caller = await ResolveCallerAsync(context, known, ipText, policy.Action).ConfigureAwait(false);
         if (caller is null)
@@ -47,7 +48,7 @@ internal sealed class ServerSecurityInterceptor(
         var callerId = caller.IdText;
         await monitor.EmitAsync(events.RpcRequestReceived(policy.Action, callerId, ipText), CancellationToken.None).ConfigureAwait(false);
 
-        if (!await AuthorizeAsync(context, caller, policy, ip, traceId, context.CancellationToken).ConfigureAwait(false))
+        if (!await AuthorizeAsync(context, caller, policy, ip, (object?)activity ?? eventTrace!, context.CancellationToken).ConfigureAwait(false))
         {
             await monitor.EmitAsync(events.RpcDenied(policy.Action, callerId, ipText, Trace.Elapsed(start)), CancellationToken.None).ConfigureAwait(false);
             throw new RpcException(new Status(StatusCode.PermissionDenied, GenericDenied));
@@ -143,34 +144,15 @@ internal sealed class ServerSecurityInterceptor(
     }
 
     private async ValueTask<bool> AuthorizeAsync(ServerCallContext context, Peer caller, MethodPolicy policy, IPAddress? ip,
-        string traceId, CancellationToken cancellationToken)
+        object trace, CancellationToken cancellationToken)
     {
         try
         {
-            // The documented context (docs/rpc.md): trustDomain, method, time, traceId, ip when known, then the
-            // attributes the method exposes. Values shared by calls (the caller's trust domain and address, the method)
-            // were converted once per connection or method; only time and trace id are new per call.
-            var exposed = policy.Attributes is { } expose && context.Request is { } message ? expose(message) : null;
-            var extra = exposed is ICollection<KeyValuePair<string, object?>> known ? known.Count : 0;
-            var fields = new CedarContextBuilder((ip is null ? 4 : 5) + extra)
-                .Add("trustDomain", caller.TrustDomainValue)
-                .Add("method", ReferenceEquals(policy.FullMethod, context.Method) && policy.MethodValue is { } method
-                    ? method : CedarValue.String(context.Method))
-                .Add("time", core.TimeProvider.GetUtcNow())
-                .Add("traceId", traceId);
-            if (ip is not null)
-            {
-                fields.Add("ip", caller.IpValueFor(ip));
-            }
-            if (exposed is not null)
-            {
-                foreach (var (name, value) in exposed)
-                {
-                    fields.Add(name, value);
-                }
-            }
+            // The context is built only when read: by the Cedar store when the snapshot it took reads context, by any
+            // other engine when it reads request.Context (OPA always does). Until then the call's facts stay as they are.
             var resource = CurrentResource();
-            var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid, fields.Build());
+            var request = new AuthorizationRequest(caller.Principal, policy.ActionUid, resource.Uid,
+                new CallContextSource(core.TimeProvider, context, caller, policy, ip, trace));
             var response = await core.Engine.AuthorizeAsync(request, cancellationToken).ConfigureAwait(false);
             if (core.Engine is not PolicyStore)
             {
@@ -186,6 +168,43 @@ internal sealed class ServerSecurityInterceptor(
                 "policy evaluation error (" + ex.GetType().Name + "); denied", [], ["engine"], core.SpiffeId.ToString()),
                 CancellationToken.None).ConfigureAwait(false);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// One call's facts, turned into its Cedar context only when the engine asks: the documented context
+    /// (docs/rpc.md) trustDomain, method, time, traceId, ip when known, then the attributes the method exposes, in that
+    /// order. Values shared by calls (the caller's trust domain and address, the method) were converted once per
+    /// connection or method; only time and trace id are new per call. Exceptions (an expose callback that throws, a
+    /// value Cedar cannot represent) propagate through the engine to <see cref="AuthorizeAsync"/>, which denies.
+    /// </summary>
+    private sealed class CallContextSource(TimeProvider time, ServerCallContext call, Peer caller, MethodPolicy policy,
+        IPAddress? ip, object trace) : CedarContextSource
+    {
+        protected override CedarContext BuildContext()
+        {
+            var exposed = policy.Attributes is { } expose && call.Request is { } message ? expose(message) : null;
+            var extra = exposed is ICollection<KeyValuePair<string, object?>> known ? known.Count : 0;
+            // The policy was looked up by this method name, so the names are equal whenever it is bound to one.
+            var method = policy.MethodValue is { } bound && string.Equals(policy.FullMethod, call.Method, StringComparison.Ordinal)
+                ? bound : CedarValue.String(call.Method);
+            var fields = new CedarContextBuilder((ip is null ? 4 : 5) + extra)
+                .Add("trustDomain", caller.TrustDomainValue)
+                .Add("method", method)
+                .Add("time", time.GetUtcNow())
+                .Add("traceId", Trace.TraceIdOf(trace as Activity, trace as EventTrace));
+            if (ip is not null)
+            {
+                fields.Add("ip", caller.IpValueFor(ip));
+            }
+            if (exposed is not null)
+            {
+                foreach (var (name, value) in exposed)
+                {
+                    fields.Add(name, value);
+                }
+            }
+            return fields.Build();
         }
     }
 

@@ -24,6 +24,18 @@ internal static class Trace
     /// </summary>
     public static Activity? StartServer(string? traceparent, out string traceId)
     {
+        var activity = StartServerTrace(traceparent, out var trace);
+        traceId = TraceIdOf(activity, trace);
+        return activity;
+    }
+
+    /// <summary>
+    /// <see cref="StartServer"/> without formatting the trace id: the call's position is the returned activity or,
+    /// when there is none, <paramref name="eventTrace"/>, whose id text is made only when something reads it (events
+    /// with a no-op handler and a policy that never reads <c>context.traceId</c> never do).
+    /// </summary>
+    public static Activity? StartServerTrace(string? traceparent, out EventTrace? eventTrace)
+    {
         if (Source.HasListeners())
         {
             var activity = traceparent is not null && ActivityContext.TryParse(traceparent, null, out var parent)
@@ -33,16 +45,20 @@ internal static class Trace
             {
                 // Events read EventTrace.Current before Activity.Current: an outer flow's position must not shadow the span.
                 EventTrace.Current = null;
-                traceId = activity.TraceId.ToHexString();
+                eventTrace = null;
                 return activity;
             }
             activity?.Dispose();
         }
         var trace = EventTrace.ContinueOrStart(traceparent);
         EventTrace.Current = trace;
-        traceId = trace.TraceId;
+        eventTrace = trace;
         return null;
     }
+
+    /// <summary>The trace id of a position returned by <see cref="StartServerTrace"/>.</summary>
+    public static string TraceIdOf(Activity? activity, EventTrace? eventTrace) =>
+        activity is not null ? activity.TraceId.ToHexString() : eventTrace!.TraceId;
 
     /// <summary>
     /// The trace position of an outgoing call: a new span in the ambient trace (<see cref="EventTrace.Current"/>, else a
