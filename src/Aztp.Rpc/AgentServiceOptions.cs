@@ -33,7 +33,9 @@ public sealed class AgentServiceOptions
     /// Sets the Cedar action of a method and exposes request fields to the policy context, e.g.
     /// <c>Method&lt;TaxRequest&gt;("CalculateTax", "calculate-tax", r =&gt; [new("amount", r.Amount)])</c> for
     /// <c>when { context.amount &lt; 10000 }</c>. Values may be strings, booleans, integers, IP addresses or
-    /// <see cref="DateTimeOffset"/>; a value Cedar cannot represent denies the call.
+    /// <see cref="DateTimeOffset"/>. The attributes are read only when the policies deciding the call read
+    /// <c>context</c> (<see cref="Aztp.Policy.PolicySet.ReadsContext"/>); then a value Cedar cannot represent, or a reader
+    /// that throws, denies the call.
     /// </summary>
     /// <typeparam name="TRequest">The rpc's request message type.</typeparam>
     /// <param name="rpcName">The rpc name as in the .proto file.</param>
