@@ -335,6 +335,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
     // needs no second scan. Only the dispatcher reads and writes these slots.
     private readonly EventData?[] _cleanData = new EventData?[4];
     private int _cleanNext;
+    // String instances found clean, for data that is new each time but made of the same strings (a response event's
+    // data differs from the last call's only in its duration): those strings are not scanned again.
+    private readonly CleanStrings _cleanStrings = new();
 
     private SecurityEvent Prepare(SecurityEvent securityEvent)
     {
@@ -360,7 +363,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
                 return securityEvent;
             }
         }
-        var redacted = EventRedactor.Redact(securityEvent);
+        var redacted = EventRedactor.Redact(securityEvent, _cleanStrings);
         if (ReferenceEquals(redacted, securityEvent))
         {
             clean[_cleanNext] = data;
