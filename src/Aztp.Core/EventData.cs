@@ -119,6 +119,26 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         return new EventData(_keySet, values, index, number.NumberBits);
     }
 
+    /// <summary>
+    /// Whether this data has the same keys and value instances as <paramref name="other"/> except, at most, at one
+    /// position where both hold a number (this data made from the other's arrays by <see cref="WithNumberAt"/>, or
+    /// both from the same one's). A number holds no text and its key is the same, so redaction treats both alike.
+    /// </summary>
+    internal bool DiffersAtMostInANumberFrom(EventData other)
+    {
+        if (!ReferenceEquals(_keySet, other._keySet) || !ReferenceEquals(_values, other._values))
+        {
+            return false;
+        }
+        if (_patchIndex == other._patchIndex)
+        {
+            // The same arrays: equal everywhere, or both replaced the same position with a number.
+            return true;
+        }
+        // This one replaced a position where the other (not replaced anywhere) holds a number.
+        return other._patchIndex < 0 && _values[_patchIndex].Kind == EventValueKind.Number;
+    }
+
     /// <summary>The position of a key in canonical order, or -1.</summary>
     internal int IndexOfKey(string key) => IndexOf(key);
 

@@ -146,3 +146,95 @@ public class ResponseEventDataTests
         Assert.Equal(EventValueKind.Number, r.Data["durationMs"].Kind);
     }
 }
+
+/// <summary>
+/// The monitor skips redaction for data that differs from data it found clean only in one number. These tests prove the
+/// skip never lets through what redaction would have masked.
+/// </summary>
+public class MonitorCleanDataTests
+{
+    private sealed class Collector : ISecurityEventHandler
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<SecurityEvent> Events { get; } = new();
+
+        public string Name => "collector";
+
+        public ValueTask HandleAsync(SecurityEvent securityEvent, CancellationToken cancellationToken)
+        {
+            Events.Enqueue(securityEvent);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private static SecurityEvent Event(EventData data) =>
+        SecurityEvent.Create(SecurityEventType.Rpc, "finance", null, EventSeverity.Info, EventOutcome.Success, data);
+
+    [Fact]
+    public async Task ANumberReplacingAMaskedValueUnderASensitiveKey_IsMasked_ThoughTheOriginalWasClean()
+    {
+        var collector = new Collector();
+        var monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false, Handlers = { collector } });
+        // Clean as it is: the value under the sensitive key is already the mask.
+        var template = EventData.Of(new("action", "response_sent"), new("apiKey", EventRedactor.Mask), new("durationMs", 1.5));
+        var index = template.IndexOfKey("apiKey");
+        var first = Event(template);
+        await monitor.EmitAsync(first);
+        var patched = Event(template.WithNumberAt(index, 42.0));
+        await monitor.EmitAsync(patched);
+        var durationPatched = Event(template.WithNumberAt(template.IndexOfKey("durationMs"), 2.5));
+        await monitor.EmitAsync(durationPatched);
+        await monitor.DisposeAsync();
+
+        var seen = collector.Events.ToArray();
+        Assert.Same(first, seen[0]);
+        Assert.Equal(EventRedactor.Mask, seen[1].Data["apiKey"].AsString());
+        Assert.Same(durationPatched, seen[2]);
+    }
+
+    [Fact]
+    public async Task ResponsesMadeFromDataHoldingASecret_AreEachRedacted_AndCleanOnesDeliveredAsIs()
+    {
+        var collector = new Collector();
+        var monitor = new SecurityMonitor("finance", new MonitoringOptions { ConsoleLogging = false, Handlers = { collector } });
+        const string secretPeer = "peer eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+        var clean = new List<SecurityEvent>();
+        for (var i = 0; i < 50; i++)
+        {
+            await monitor.EmitAsync(monitor.Events.RpcResponseSent("echo", secretPeer, "10.0.0.7", i));
+            var e = monitor.Events.RpcResponseReceived("echo", "https://127.0.0.1:5001", i);
+            clean.Add(e);
+            await monitor.EmitAsync(e);
+        }
+        await monitor.DisposeAsync();
+
+        var seen = collector.Events.ToArray();
+        Assert.Equal(100, seen.Length);
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Equal("peer [REDACTED:JWT]", seen[2 * i].Data["peer"].AsString());
+            Assert.Equal((double)i, seen[2 * i].Data["durationMs"].AsNumber());
+            Assert.Same(clean[i], seen[(2 * i) + 1]);
+        }
+    }
+
+    [Fact]
+    public void DiffersAtMostInANumber_HoldsOnlyForTheSameArraysAndANumberPosition()
+    {
+        var template = EventData.Of(new("action", "x"), new("s", "text"), new("n", 1.0));
+        var n = template.IndexOfKey("n");
+        var s = template.IndexOfKey("s");
+        var a = template.WithNumberAt(n, 2.0);
+        var b = template.WithNumberAt(n, 3.0);
+        Assert.True(a.DiffersAtMostInANumberFrom(template));
+        Assert.True(a.DiffersAtMostInANumberFrom(b));
+        Assert.True(template.DiffersAtMostInANumberFrom(template));
+        // A number where the clean data held a string, or the clean data being the replaced one: not the same case.
+        Assert.False(template.WithNumberAt(s, 2.0).DiffersAtMostInANumberFrom(template));
+        Assert.False(template.DiffersAtMostInANumberFrom(a));
+        Assert.False(a.DiffersAtMostInANumberFrom(template.WithNumberAt(s, 2.0)));
+        // Equal content in other arrays is not enough.
+        Assert.False(EventData.Of(new("action", "x"), new("s", "text"), new("n", 1.0)).DiffersAtMostInANumberFrom(template));
+        Assert.Throws<ArgumentException>(() => template.WithNumberAt(n, "text"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => template.WithNumberAt(3, 1.0));
+    }
+}
