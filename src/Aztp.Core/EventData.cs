@@ -12,6 +12,11 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
 {
     private readonly KeySet _keySet;
     private readonly EventValue[] _values;
+    // One number that replaces the value at _patchIndex (-1: none), so that data differing from other data only in
+    // one number (an rpc response's durationMs, call after call) shares that data's key and value arrays instead of
+    // copying them. Every read goes through Value(i), so the content seen from outside is the same either way.
+    private readonly int _patchIndex;
+    private readonly long _patchBits;
 
     private EventData(string[] keys, EventValue[] values)
         : this(new KeySet(keys, notSensitive: false), values)
@@ -22,6 +27,15 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     {
         _keySet = keys;
         _values = values;
+        _patchIndex = -1;
+    }
+
+    private EventData(KeySet keys, EventValue[] values, int patchIndex, long patchBits)
+    {
+        _keySet = keys;
+        _values = values;
+        _patchIndex = patchIndex;
+        _patchBits = patchBits;
     }
 
     /// <summary>An object with no fields.</summary>
@@ -85,6 +99,49 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     /// <param name="values">The values, in the keys' order.</param>
     internal static EventData FromCanonical(KeySet keys, EventValue[] values) => new(keys, values);
 
+    /// <summary>
+    /// This data with the value at <paramref name="index"/> replaced by a number (same keys and order); the arrays are
+    /// shared, not copied. <paramref name="number"/> must be a number value (<see cref="EventValue.FromNumber"/>, which
+    /// has already rejected NaN and infinities).
+    /// </summary>
+    /// <param name="index">A position in canonical order.</param>
+    /// <param name="number">The new value.</param>
+    internal EventData WithNumberAt(int index, EventValue number)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        if (number.Kind != EventValueKind.Number)
+        {
+            throw new ArgumentException("Only a number value can replace a field here.", nameof(number));
+        }
+        // A patched data shares its arrays only when the patch is at the same place; otherwise it is copied first.
+        var values = _patchIndex < 0 || _patchIndex == index ? _values : CopyValues();
+        return new EventData(_keySet, values, index, number.NumberBits);
+    }
+
+    /// <summary>
+    /// Whether this data has the same keys and value instances as <paramref name="other"/> except, at most, at one
+    /// position where both hold a number (this data made from the other's arrays by <see cref="WithNumberAt"/>, or
+    /// both from the same one's). A number holds no text and its key is the same, so redaction treats both alike.
+    /// </summary>
+    internal bool DiffersAtMostInANumberFrom(EventData other)
+    {
+        if (!ReferenceEquals(_keySet, other._keySet) || !ReferenceEquals(_values, other._values))
+        {
+            return false;
+        }
+        if (_patchIndex == other._patchIndex)
+        {
+            // The same arrays: equal everywhere, or both replaced the same position with a number.
+            return true;
+        }
+        // This one replaced a position where the other (not replaced anywhere) holds a number.
+        return other._patchIndex < 0 && _values[_patchIndex].Kind == EventValueKind.Number;
+    }
+
+    /// <summary>The position of a key in canonical order, or -1.</summary>
+    internal int IndexOfKey(string key) => IndexOf(key);
+
     /// <summary>True when it is known that no key is sensitive (<see cref="EventRedactor.IsSensitiveKey"/>).</summary>
     internal bool KeysNotSensitive => _keySet.NotSensitive;
 
@@ -101,13 +158,13 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     public IEnumerable<string> Keys => _keySet.Items;
 
     /// <inheritdoc/>
-    public IEnumerable<EventValue> Values => _values;
+    public IEnumerable<EventValue> Values => _patchIndex < 0 ? _values : CopyValues();
 
     /// <summary>The key at a position in canonical order.</summary>
     public string KeyAt(int index) => _keySet.Items[index];
 
     /// <summary>The value at a position in canonical order.</summary>
-    public EventValue ValueAt(int index) => _values[index];
+    public EventValue ValueAt(int index) => Value(index);
 
     /// <inheritdoc/>
     public EventValue this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"Event data has no field '{key}'.");
@@ -124,7 +181,7 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
             value = default;
             return false;
         }
-        value = _values[i];
+        value = Value(i);
         return true;
     }
 
@@ -142,7 +199,7 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         var builder = new Builder();
         for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            builder[_keySet.Items[i]] = _values[i];
+            builder[_keySet.Items[i]] = Value(i);
         }
         return builder;
     }
@@ -152,7 +209,7 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
     {
         for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            yield return new KeyValuePair<string, EventValue>(_keySet.Items[i], _values[i]);
+            yield return new KeyValuePair<string, EventValue>(_keySet.Items[i], Value(i));
         }
     }
 
@@ -167,7 +224,7 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         }
         for (var i = 0; i < _keySet.Items.Length; i++)
         {
-            if (!string.Equals(_keySet.Items[i], other._keySet.Items[i], StringComparison.Ordinal) || !_values[i].Equals(other._values[i]))
+            if (!string.Equals(_keySet.Items[i], other._keySet.Items[i], StringComparison.Ordinal) || !Value(i).Equals(other.Value(i)))
             {
                 return false;
             }
@@ -185,9 +242,20 @@ public sealed class EventData : IReadOnlyDictionary<string, EventValue>, IEquata
         for (var i = 0; i < _keySet.Items.Length; i++)
         {
             hash.Add(_keySet.Items[i], StringComparer.Ordinal);
-            hash.Add(_values[i]);
+            hash.Add(Value(i));
         }
         return hash.ToHashCode();
+    }
+
+    // The value at a position; out of range throws as an array index does (ValueAt's behaviour is unchanged).
+    private EventValue Value(int index) =>
+        index == _patchIndex && index >= 0 ? EventValue.FromNumberBits(_patchBits) : _values[index];
+
+    private EventValue[] CopyValues()
+    {
+        var copy = (EventValue[])_values.Clone();
+        copy[_patchIndex] = EventValue.FromNumberBits(_patchBits);
+        return copy;
     }
 
     private int IndexOf(string key)

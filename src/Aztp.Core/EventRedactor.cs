@@ -38,7 +38,7 @@ public static partial class EventRedactor
     public static SecurityEvent Redact(SecurityEvent securityEvent)
     {
         ArgumentNullException.ThrowIfNull(securityEvent);
-        var data = RedactData(securityEvent.Data);
+        var data = RedactData(securityEvent.Data, null);
         return ReferenceEquals(data, securityEvent.Data) ? securityEvent : securityEvent.WithData(data);
     }
 
@@ -79,16 +79,38 @@ public static partial class EventRedactor
         return result;
     }
 
-    private static EventData RedactData(EventData data)
+    /// <summary>
+    /// <see cref="Redact(SecurityEvent)"/> for the monitor's dispatcher: string instances already found clean (kept in
+    /// <paramref name="clean"/>, which only this thread uses) are not scanned again, and instances found clean now are
+    /// added. The rules and the result are those of <see cref="Redact(SecurityEvent)"/>.
+    /// </summary>
+    internal static SecurityEvent Redact(SecurityEvent securityEvent, Internal.CleanStrings clean)
+    {
+        var data = RedactData(securityEvent.Data, clean);
+        return ReferenceEquals(data, securityEvent.Data) ? securityEvent : securityEvent.WithData(data);
+    }
+
+    private static EventData RedactData(EventData data, Internal.CleanStrings? clean)
     {
         EventData.Builder? builder = null;
         var checkKeys = !data.KeysNotSensitive;
-        for (var i = 0; i < data.Count; i++)
+        var count = data.Count;
+        for (var i = 0; i < count; i++)
         {
-            var key = data.KeyAt(i);
             var value = data.ValueAt(i);
-            var redacted = checkKeys && !value.IsNull && IsSensitiveKey(key) ? Mask : RedactValue(value);
-            if (builder is null && !redacted.Equals(value))
+            EventValue redacted;
+            bool changed;
+            // Rule 1 first: a value under a sensitive key is masked whatever it holds (found clean elsewhere or not).
+            if (checkKeys && !value.IsNull && IsSensitiveKey(data.KeyAt(i)))
+            {
+                redacted = Mask;
+                changed = !redacted.Equals(value);
+            }
+            else
+            {
+                changed = TryRedactValue(value, clean, out redacted);
+            }
+            if (builder is null && changed)
             {
                 builder = new EventData.Builder();
                 for (var j = 0; j < i; j++)
@@ -98,40 +120,58 @@ public static partial class EventRedactor
             }
             if (builder is not null)
             {
-                builder[key] = redacted;
+                builder[data.KeyAt(i)] = redacted;
             }
         }
         return builder?.Build() ?? data;
     }
 
-    private static EventValue RedactValue(EventValue value)
+    // Rules 2 and 3 on one value, recursively: true with the masked form when something was masked. Booleans, numbers
+    // and nulls hold no text and are never scanned.
+    private static bool TryRedactValue(EventValue value, Internal.CleanStrings? clean, out EventValue redacted)
     {
         switch (value.Kind)
         {
             case EventValueKind.String:
-                var s = value.AsString()!;
+                var s = (string)value.Reference!;
+                if (clean is not null && clean.Contains(s))
+                {
+                    redacted = value;
+                    return false;
+                }
                 var r = RedactString(s);
-                return ReferenceEquals(s, r) ? value : r;
+                // Nothing matched (RedactString then returns the same instance; a mask never equals what it replaced).
+                if (string.Equals(s, r, StringComparison.Ordinal))
+                {
+                    clean?.Add(s);
+                    redacted = value;
+                    return false;
+                }
+                redacted = r;
+                return true;
             case EventValueKind.Array:
                 var items = value.AsArray();
                 ImmutableArray<EventValue>.Builder? changed = null;
                 for (var i = 0; i < items.Length; i++)
                 {
-                    var item = RedactValue(items[i]);
-                    if (changed is null && !item.Equals(items[i]))
+                    var itemChanged = TryRedactValue(items[i], clean, out var item);
+                    if (changed is null && itemChanged)
                     {
                         changed = ImmutableArray.CreateBuilder<EventValue>(items.Length);
                         changed.AddRange(items, i);
                     }
-                    changed?.Add(item);
+                    changed?.Add(itemChanged ? item : items[i]);
                 }
-                return changed is null ? value : changed.ToImmutable();
+                redacted = changed is null ? value : changed.ToImmutable();
+                return changed is not null;
             case EventValueKind.Object:
-                var obj = value.AsObject()!;
-                var red = RedactData(obj);
-                return ReferenceEquals(obj, red) ? value : red;
+                var obj = (EventData)value.Reference!;
+                var red = RedactData(obj, clean);
+                redacted = ReferenceEquals(obj, red) ? value : red;
+                return !ReferenceEquals(obj, red);
             default:
-                return value;
+                redacted = value;
+                return false;
         }
     }
 

@@ -62,6 +62,12 @@ public readonly struct EventValue : IEquatable<EventValue>
         return new(NumberTag, BitConverter.DoubleToInt64Bits(value));
     }
 
+    /// <summary>A number value from the bits of a finite double (already checked by <see cref="FromNumber"/>).</summary>
+    internal static EventValue FromNumberBits(long bits) => new(NumberTag, bits);
+
+    /// <summary>The bits of a number value (meaningful only when <see cref="Kind"/> is <see cref="EventValueKind.Number"/>).</summary>
+    internal long NumberBits => _bits;
+
     /// <summary>Creates an array value.</summary>
     public static EventValue FromArray(ImmutableArray<EventValue> values) =>
         new(values.IsDefault ? ImmutableArray<EventValue>.Empty : values, 0);

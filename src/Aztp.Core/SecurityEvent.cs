@@ -15,10 +15,10 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     // Events made here carry their id as 128 bits and format the text on first read (most handlers never read it);
     // events made from a stored id keep that text.
     // Kept as the id's millisecond state (shared by that millisecond's events) and a sequence number in it: 8 bytes less
-    // per event than the 128 bits (the int packs with the byte fields).
-    private readonly EventId.State? _idBase;
+    // per event than the 128 bits (the int packs with the byte fields). One field holds either that state or the text:
+    // the first read replaces the state with the formatted text (8 bytes less per event than a field for each).
+    private object _id;
     private readonly int _idSequence;
-    private string? _id;
     // The trace in one field (8 bytes less per event than three): null, a shared EventTrace (formatted on first read,
     // once per trace position), or explicit strings in an ExplicitTrace.
     private readonly object? _trace;
@@ -80,9 +80,8 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     // the public constructor's argument checks would only repeat work on the hot path.
     private SecurityEvent(SecurityEvent source, object? trace, EventData data)
     {
-        _idBase = source._idBase;
-        _idSequence = source._idSequence;
         _id = source._id;
+        _idSequence = source._idSequence;
         _type = source._type;
         _utcTicks = source._utcTicks;
         AgentId = source.AgentId;
@@ -100,7 +99,7 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         Debug.Assert(trusted);
         if (sequence <= int.MaxValue)
         {
-            _idBase = idBase;
+            _id = idBase;
             _idSequence = (int)sequence;
         }
         else
@@ -174,7 +173,15 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     }
 
     /// <summary>Unique, sortable id: <c>evt_</c> followed by a ULID.</summary>
-    public string Id => _id ?? FormatId();
+    public string Id
+    {
+        get
+        {
+            // Read once: another thread's first read may replace the state with the text at any moment.
+            var id = _id;
+            return id as string ?? FormatId((EventId.State)id);
+        }
+    }
 
     /// <summary>The event type.</summary>
     public SecurityEventType Type => (SecurityEventType)_type;
@@ -264,7 +271,12 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Id);
 
     // Racing first reads format equal strings; either may be kept.
-    private string FormatId() => _id = EventId.Format(_idBase!.At(_idSequence));
+    private string FormatId(EventId.State idBase)
+    {
+        var text = EventId.Format(idBase.At(_idSequence));
+        _id = text;
+        return text;
+    }
 
     /// <summary>Trace ids given as text (an <see cref="Activity"/>'s, a stored event's or a caller's); null when both are null.</summary>
     private sealed class ExplicitTrace(string? traceId, string? spanId)

@@ -19,6 +19,8 @@ public sealed class SecurityEventFactory
     private LastData? _lastReceived;
     private LastData? _lastEvaluated;
     private StringsValue? _lastStrings;
+    private ResponseTemplate? _lastResponseReceived;
+    private ResponseTemplate? _lastResponseSent;
 
     /// <summary>Creates a factory for an agent.</summary>
     /// <param name="agentId">The emitting agent's name (for example <c>finance</c>).</param>
@@ -159,7 +161,7 @@ public sealed class SecurityEventFactory
     /// <summary>rpc/response_received (client): the call completed with status OK.</summary>
     public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs) =>
         Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
-            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ResponseData(ref _lastResponseReceived, EventActions.ResponseReceived, method, peer, durationMs),
             ActorSelf());
 
     /// <summary>
@@ -185,7 +187,7 @@ public sealed class SecurityEventFactory
     /// <param name="spanId">16 lower-case hex digits, or null.</param>
     public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs, string? traceId, string? spanId) =>
         SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
-            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ResponseData(ref _lastResponseReceived, EventActions.ResponseReceived, method, peer, durationMs),
             ActorSelf(), _time, traceId, spanId);
 
     /// <summary>
@@ -210,7 +212,7 @@ public sealed class SecurityEventFactory
     /// <param name="trace">The call's trace position, or <see langword="null"/>.</param>
     public SecurityEvent RpcResponseReceived(string method, string peer, double durationMs, EventTrace? trace) =>
         SecurityEvent.CreateInTrace(SecurityEventType.Rpc, AgentId, SpiffeId, EventSeverity.Info, EventOutcome.Success,
-            Data(EventActions.ResponseReceived, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ResponseData(ref _lastResponseReceived, EventActions.ResponseReceived, method, peer, durationMs),
             ActorSelf(), _time, trace);
 
     /// <summary>rpc/request_received (server): a call arrived from a verified caller.</summary>
@@ -222,7 +224,7 @@ public sealed class SecurityEventFactory
     /// <summary>rpc/response_sent (server): the handler completed with status OK.</summary>
     public SecurityEvent RpcResponseSent(string method, string? callerSpiffeId, string? peerIp, double durationMs) =>
         Make(SecurityEventType.Rpc, EventSeverity.Info, EventOutcome.Success,
-            Data(EventActions.ResponseSent, true, ("method", method), ("peer", callerSpiffeId ?? peerIp), ("statusCode", 0), ("durationMs", Round(durationMs))),
+            ResponseData(ref _lastResponseSent, EventActions.ResponseSent, method, callerSpiffeId ?? peerIp, durationMs),
             callerSpiffeId is null ? EventActor.Unknown(peerIp) : Peer(callerSpiffeId, peerIp));
 
     /// <summary>
@@ -320,6 +322,34 @@ public sealed class SecurityEventFactory
         var data = Data(EventActions.RequestReceived, true, ("method", method), ("peer", peer));
         _lastReceived = new LastData(true, method, peer, null, null, null, data);
         return data;
+    }
+
+    // rpc/response_received and rpc/response_sent data differ from the last call's only in durationMs while the method
+    // and peer are the same: the new data shares the first such data's keys and values and holds only the new duration
+    // (EventData.WithNumberAt), instead of a fresh copy of every value. Its content is exactly what Data() would make.
+    private static EventData ResponseData(ref ResponseTemplate? slot, string action, string method, string? peer, double durationMs)
+    {
+        // Checked (finite) before anything else, as the value conversion in Data() would.
+        var duration = EventValue.FromNumber(Round(durationMs));
+        var last = slot;
+        if (last is not null && last.Matches(action, method, peer))
+        {
+            return last.Data.WithNumberAt(last.DurationIndex, duration);
+        }
+        var data = Data(action, true, ("method", method), ("peer", peer), ("statusCode", 0), ("durationMs", duration));
+        slot = new ResponseTemplate(action, method, peer, data, data.IndexOfKey("durationMs"));
+        return data;
+    }
+
+    // One immutable holder, so that a reader never sees half of an update.
+    private sealed class ResponseTemplate(string action, string? method, string? peer, EventData data, int durationIndex)
+    {
+        public EventData Data { get; } = data;
+
+        public int DurationIndex { get; } = durationIndex;
+
+        public bool Matches(string action2, string? method2, string? peer2) =>
+            ReferenceEquals(action, action2) && string.Equals(method, method2, StringComparison.Ordinal) && string.Equals(peer, peer2, StringComparison.Ordinal);
     }
 
     private sealed class LastData(bool flag, string? a, string? b, string? c, string? d, object? reference, EventData data)
