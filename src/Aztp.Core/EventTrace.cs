@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 
 namespace Aztp.Core;
 
@@ -21,15 +20,19 @@ public sealed class EventTrace
     private readonly ulong _traceHigh;
     private readonly ulong _traceLow;
     private readonly ulong _span;
+    // A traceparent received in canonical form (version 00, lower-case hex) whose characters 3..35 are this trace's id:
+    // the id's text is cut from it when first read instead of being formatted again, and not at all when never read.
+    private readonly string? _header;
     private string? _traceId;
     private string? _spanId;
 
-    private EventTrace(ulong traceHigh, ulong traceLow, ulong span, string? traceId)
+    private EventTrace(ulong traceHigh, ulong traceLow, ulong span, string? traceId, string? header = null)
     {
         _traceHigh = traceHigh;
         _traceLow = traceLow;
         _span = span;
         _traceId = traceId;
+        _header = header;
     }
 
     /// <summary>
@@ -44,7 +47,7 @@ public sealed class EventTrace
     }
 
     /// <summary>The W3C trace id: 32 lower-case hex digits.</summary>
-    public string TraceId => _traceId ??= string.Create(32, (_traceHigh, _traceLow), static (chars, ids) =>
+    public string TraceId => _traceId ??= _header is { } header ? header.Substring(3, 32) : string.Create(32, (_traceHigh, _traceLow), static (chars, ids) =>
     {
         WriteHex(ids._traceHigh, chars);
         WriteHex(ids._traceLow, chars[16..]);
@@ -67,7 +70,7 @@ public sealed class EventTrace
     }
 
     /// <summary>A new span in the same trace as this one (a child position, for example an outgoing call).</summary>
-    public EventTrace NewChild() => new(_traceHigh, _traceLow, NewSpan(), _traceId);
+    public EventTrace NewChild() => new(_traceHigh, _traceLow, NewSpan(), _traceId, _header);
 
     /// <summary>A new span in the trace of <paramref name="traceId"/> (for example <see cref="Activity.Current"/>'s).</summary>
     /// <param name="traceId">A W3C trace id; an all-zero id starts a new trace instead.</param>
@@ -92,12 +95,12 @@ public sealed class EventTrace
         {
             return NewTrace();
         }
-        if (IsPlainVersion00(traceparent))
+        if (TryParsePlainVersion00(traceparent, out var high, out var low))
         {
             // The common case, checked here: the ids are read from the string without an intermediate ActivityContext,
-            // and the trace id's text is already in canonical form (lower-case hex), so it is kept rather than re-formatted.
-            var span = traceparent.AsSpan();
-            return new EventTrace(ParseHex(span.Slice(3, 16)), ParseHex(span.Slice(19, 16)), NewSpan(), traceparent.Substring(3, 32));
+            // and the trace id's text is already in canonical form (lower-case hex), so it is cut from the header when
+            // first read rather than formatted again.
+            return new EventTrace(high, low, NewSpan(), null, traceparent);
         }
         return ActivityContext.TryParse(traceparent, null, out var parent) ? ChildOf(parent.TraceId) : NewTrace();
     }
@@ -109,6 +112,10 @@ public sealed class EventTrace
         if (trace._traceId is { } traceId)
         {
             traceId.CopyTo(chars[3..]);
+        }
+        else if (trace._header is { } header)
+        {
+            header.AsSpan(3, 32).CopyTo(chars[3..]);
         }
         else
         {
@@ -124,29 +131,38 @@ public sealed class EventTrace
     /// W3C Trace Context §3.2, version 00 exactly: <c>00-</c>, 32 lower-case hex trace id, <c>-</c>, 16 lower-case hex
     /// parent id, <c>-</c>, 2 hex flags; neither id all zeros. Anything else takes the general parser.
     /// </summary>
-    internal static bool IsPlainVersion00(string value)
+    internal static bool IsPlainVersion00(string value) => TryParsePlainVersion00(value, out _, out _);
+
+    /// <summary><see cref="IsPlainVersion00"/>, also giving the trace id's two halves.</summary>
+    private static bool TryParsePlainVersion00(string value, out ulong high, out ulong low)
     {
+        high = low = 0;
         if (value.Length != 55 || value[0] != '0' || value[1] != '0' || value[2] != '-' || value[35] != '-' || value[52] != '-')
         {
             return false;
         }
+        // One vectorized pass per field for the character class; the decoder below also takes upper-case digits, which
+        // version 00 forbids, so the class is checked first.
         var span = value.AsSpan();
-        return IsLowerHex(span.Slice(3, 32)) && span.Slice(3, 32).ContainsAnyExcept('0')
-            && IsLowerHex(span.Slice(36, 16)) && span.Slice(36, 16).ContainsAnyExcept('0')
-            && IsLowerHex(span.Slice(53, 2));
+        var traceId = span.Slice(3, 32);
+        var parentId = span.Slice(36, 16);
+        if (traceId.ContainsAnyExcept(LowerHex) || parentId.ContainsAnyExcept(LowerHex) || span.Slice(53, 2).ContainsAnyExcept(LowerHex))
+        {
+            return false;
+        }
+        Span<byte> bytes = stackalloc byte[24];
+        if (Convert.FromHexString(traceId, bytes[..16], out _, out _) != System.Buffers.OperationStatus.Done
+            || Convert.FromHexString(parentId, bytes[16..], out _, out _) != System.Buffers.OperationStatus.Done)
+        {
+            return false;
+        }
+        high = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes);
+        low = System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[8..]);
+        // Neither id may be all zeros.
+        return (high | low) != 0 && System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(bytes[16..]) != 0;
     }
 
-    private static bool IsLowerHex(ReadOnlySpan<char> chars)
-    {
-        foreach (var c in chars)
-        {
-            if (c is not ((>= '0' and <= '9') or (>= 'a' and <= 'f')))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>Writes <paramref name="value"/> as 16 lower-case hex digits (big-endian, zero-padded).</summary>
     private static void WriteHex(ulong value, Span<char> destination)
@@ -155,8 +171,6 @@ public sealed class EventTrace
         System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(bytes, value);
         Convert.TryToHexStringLower(bytes, destination[..16], out _);
     }
-
-    private static ulong ParseHex(ReadOnlySpan<char> chars) => ulong.Parse(chars, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 
     private static ulong NewSpan()
     {

@@ -55,6 +55,15 @@ public sealed class EventTraceTests
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", false)]
     [InlineData("01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", false)]
     [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-B7AD6B7169203331-01", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0F", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319C-b7ad6b7169203331-01", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333g-01", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-ff", true)]
+    [InlineData("00-00000000000000000000000000000001-0000000000000001-00", true)]
+    [InlineData("00-10000000000000000000000000000000-1000000000000000-01", true)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-", false)]
+    [InlineData("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331", false)]
     public void IsPlainVersion00_AcceptsOnlyTheStrictForm(string value, bool expected) =>
         Assert.Equal(expected, EventTrace.IsPlainVersion00(value));
 
@@ -96,6 +105,24 @@ public sealed class EventTraceTests
         Assert.NotEqual("00f067aa0ba902b7", kept.SpanId);
         // A trace whose text has not been read yet formats the same header from its numbers.
         Assert.Equal($"00-{traceId}-", EventTrace.ChildOf(ActivityTraceId.CreateFromString(traceId)).ToTraceparent()[..36]);
+    }
+
+    [Theory]
+    [InlineData("0af7651916cd43dd8448eb211c80319c")]
+    [InlineData("00000000000000000000000000000001")]
+    [InlineData("ffffffffffffffffffffffffffffffff")]
+    public void ContinuedTrace_WritesTheHeadersTraceId_BeforeItsTextIsEverRead(string traceId)
+    {
+        // The trace id text of a continued trace is cut from the header only when read; a header written before that
+        // (for an outgoing call) still carries the caller's trace id, and so does a child's.
+        var kept = EventTrace.ContinueOrStart($"00-{traceId}-00f067aa0ba902b7-01");
+        var child = kept.NewChild();
+
+        Assert.StartsWith($"00-{traceId}-", child.ToTraceparent(), StringComparison.Ordinal);
+        Assert.StartsWith($"00-{traceId}-", kept.ToTraceparent(), StringComparison.Ordinal);
+        Assert.Equal(traceId, child.TraceId);
+        Assert.Equal(traceId, kept.TraceId);
+        Assert.Same(kept.TraceId, kept.TraceId);
     }
 
     [Fact]
