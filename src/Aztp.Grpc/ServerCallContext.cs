@@ -82,25 +82,12 @@ public sealed class ServerCallContext
         }
         foreach (var value in _call.HttpContext.Request.Headers[key])
         {
-            if (value is not null && IsMetadataValue(value))
+            if (value is not null && Metadata.Entry.IsPrintableAscii(value))
             {
                 return value;
             }
         }
         return null;
-    }
-
-    // Metadata.Entry's rule for ASCII values: printable ASCII only; other values are dropped when headers are read.
-    private static bool IsMetadataValue(string value)
-    {
-        foreach (var c in value)
-        {
-            if (c < 0x20 || c > 0x7E)
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /// <summary>Fires when the client cancels the call, the connection drops or the deadline passes.</summary>

@@ -98,10 +98,31 @@ public sealed class ProtocolTests
     [InlineData("x-data-bin", "text for a binary key")]
     [InlineData("x-text", "new\nline")]
     [InlineData("x-text", "non-ascii é")]
+    [InlineData("x-text", "tab\there")]
+    [InlineData("x-text", "del\u007f")]
+    [InlineData("x-text", "unit\u001fsep")]
+    [InlineData("x-text", "\u0080")]
+    [InlineData("x/y", "v")]
+    [InlineData("x:y", "v")]
+    [InlineData("x-\u00ff", "v")]
     public void Metadata_InvalidAsciiEntries_Throw(string key, string value) => Assert.Throws<ArgumentException>(() => new Metadata.Entry(key, value));
 
     [Fact]
     public void Metadata_BytesOnAsciiKey_Throws() => Assert.Throws<ArgumentException>(() => new Metadata.Entry("x-text", [1, 2]));
+
+    [Theory]
+    [InlineData("x-text", " ")]
+    [InlineData("x-text", "~")]
+    [InlineData("x-text", " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~")]
+    [InlineData("x-text", "")]
+    [InlineData("a_b.c-0123456789", "v")]
+    [InlineData("abcdefghijklmnopqrstuvwxyz", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")]
+    public void Metadata_PrintableAsciiEntries_AreKeptAsGiven(string key, string value)
+    {
+        var entry = new Metadata.Entry(key, value);
+        Assert.Same(key, entry.Key);
+        Assert.Equal(value, entry.Value);
+    }
 
     [Fact]
     public void Metadata_Keys_AreLowerCased() => Assert.Equal("x-mixed", new Metadata.Entry("X-Mixed", "v").Key);
