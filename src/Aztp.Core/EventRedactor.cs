@@ -80,8 +80,8 @@ public static partial class EventRedactor
     }
 
     /// <summary>
-    /// <see cref="Redact(SecurityEvent)"/> for the monitor's dispatcher: string instances already found clean (kept in
-    /// <paramref name="clean"/>, which only this thread uses) are not scanned again, and instances found clean now are
+    /// <see cref="Redact(SecurityEvent)"/> for the monitor's emit path: string instances already found clean (kept in
+    /// <paramref name="clean"/>, shared by the emitting threads) are not scanned again, and instances found clean now are
     /// added. The rules and the result are those of <see cref="Redact(SecurityEvent)"/>.
     /// </summary>
     internal static SecurityEvent Redact(SecurityEvent securityEvent, Internal.CleanStrings clean)

@@ -141,6 +141,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
     public ValueTask EmitAsync(SecurityEvent securityEvent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(securityEvent);
+        // Redacted here, on the emitting thread, while the event is still in this core's cache (the dispatcher, on
+        // another core, then passes it on without reading its data).
+        securityEvent = Prepare(securityEvent);
         if (_queue.TryEnqueue(new Envelope(securityEvent)))
         {
             return ValueTask.CompletedTask;
@@ -239,7 +242,7 @@ public sealed class SecurityMonitor : IAsyncDisposable
         // The monitor's own events bypass the capacity limit: they are few (one per failure or episode) and a pump
         // must never wait on the queue it is draining. Once the dispatcher has ended (a handler failing during the
         // final drain) the event cannot be delivered: it is counted, never silently lost.
-        if (!_queue.EnqueueUnbounded(new Envelope(securityEvent)))
+        if (!_queue.EnqueueUnbounded(new Envelope(Prepare(securityEvent))))
         {
             Interlocked.Add(ref _undelivered, Math.Max(1, _pumps.Length));
         }
@@ -272,15 +275,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
                     }
                     while (!buffer.IsFull && _queue.TryDequeue(out var item))
                     {
-                        if (item.Event is { } evt)
-                        {
-                            buffer.Add(new Envelope(Prepare(evt)));
-                        }
-                        else
-                        {
-                            buffer.Add(item);
-                            flushPoint = true;
-                        }
+                        // Events were prepared (redacted and counted) when emitted; an item without one is a flush point.
+                        buffer.Add(item);
+                        flushPoint |= item.Event is null;
                     }
                     _queue.Publish();
                     if (_queue.Count == 0)
@@ -333,7 +330,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
     // Data found clean by the redactor, most recent first. Events share immutable data (the factory reuses a call's
     // request and decision data for the next call, and makes a response's data from the last call's arrays with only
     // durationMs new), and redaction depends on nothing but the data, so data checked once needs no second scan.
-    // Only the dispatcher reads and writes these slots.
+    // Emitting threads read and write these slots concurrently without locks: a slot is only ever written with data
+    // that was just found clean (a reference write is atomic), and the next index is always read and written in range,
+    // so a race can at worst overwrite another thread's entry (costing a later rescan), never admit unchecked data.
     private readonly EventData?[] _cleanData = new EventData?[4];
     private int _cleanNext;
     // String instances found clean, for data that is new each time but made of the same strings (data made outside the
@@ -341,8 +340,8 @@ public sealed class SecurityMonitor : IAsyncDisposable
     private readonly CleanStrings _cleanStrings = new();
 
     /// <summary>
-    /// The dispatcher's work on one event before handlers see it: redaction and the event counter. Only the dispatcher
-    /// calls it (internal for the micro-benchmark, which calls it on a monitor whose dispatcher is idle).
+    /// The work on one event before it is queued: redaction and the event counter. Runs on the emitting thread, any
+    /// number at once (internal for the micro-benchmark).
     /// </summary>
     internal SecurityEvent Prepare(SecurityEvent securityEvent)
     {
@@ -373,8 +372,9 @@ public sealed class SecurityMonitor : IAsyncDisposable
         var redacted = EventRedactor.Redact(securityEvent, _cleanStrings);
         if (ReferenceEquals(redacted, securityEvent))
         {
-            clean[_cleanNext] = data;
-            _cleanNext = (_cleanNext + 1) % clean.Length;
+            var next = Volatile.Read(ref _cleanNext);
+            clean[next] = data;
+            Volatile.Write(ref _cleanNext, next + 1 == clean.Length ? 0 : next + 1);
         }
         return redacted;
     }

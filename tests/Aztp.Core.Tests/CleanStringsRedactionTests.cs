@@ -165,4 +165,54 @@ public class CleanStringsRedactionTests
         Assert.Equal("127.0.0.1 [REDACTED:JWT]", delivered[500].Data["peer"].AsString());
         Assert.Equal(EventRedactor.PemMask, delivered[501].Data["method"].AsString());
     }
+
+    [Fact]
+    public async Task ConcurrentEmitters_NeverGetASecretPastRedaction_AndCleanEventsAreDeliveredAsIs()
+    {
+        // Redaction runs on the emitting threads, which share the monitor's clean-data and clean-string slots without
+        // locks. Four threads emit interleaved clean and secret-bearing events built from the same strings; every
+        // secret must be masked and every clean event delivered as the very instance emitted.
+        var seen = new ConcurrentQueue<SecurityEvent>();
+        var monitor = new SecurityMonitor(Factory, new MonitoringOptions { ConsoleLogging = false, QueueCapacity = 1 << 16 });
+        monitor.AddHandler("collector", (e, _) =>
+        {
+            seen.Enqueue(e);
+            return ValueTask.CompletedTask;
+        });
+        var methods = Enumerable.Range(0, 6).Select(i => Fresh("method-" + i)).ToArray();
+        var peers = Enumerable.Range(0, 6).Select(i => Fresh("127.0.0." + i)).ToArray();
+        var clean = new ConcurrentDictionary<SecurityEvent, bool>(ReferenceEqualityComparer.Instance);
+        const int PerThread = 3000;
+        var threads = Enumerable.Range(0, 4).Select(t => Task.Run(async () =>
+        {
+            var random = new Random(t);
+            for (var i = 0; i < PerThread; i++)
+            {
+                var method = methods[random.Next(methods.Length)];
+                var peer = peers[random.Next(peers.Length)];
+                SecurityEvent e = (i % 7) switch
+                {
+                    0 => monitor.Events.RpcResponseReceived(method, Fresh(peer + " " + Jwt), i),
+                    1 => monitor.Events.RpcResponseSent(Fresh(Pem), peer, peer, i),
+                    2 => monitor.Events.RpcResponseReceived(Fresh(method + " " + Pem), peer, i),
+                    _ => monitor.Events.RpcResponseReceived(method, peer, i),
+                };
+                if (i % 7 > 2)
+                {
+                    clean[e] = true;
+                }
+                await monitor.EmitAsync(e);
+            }
+        })).ToArray();
+        await Task.WhenAll(threads);
+        await monitor.DisposeAsync();
+
+        var delivered = seen.ToArray();
+        Assert.Equal(4 * PerThread, delivered.Length);
+        var json = string.Join("\n", delivered.Select(e => e.ToString()));
+        Assert.DoesNotContain("eyJ", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("BEGIN", json, StringComparison.Ordinal);
+        Assert.Equal(clean.Count, delivered.Count(clean.ContainsKey));
+        Assert.Equal(4 * PerThread - clean.Count, delivered.Count(e => e.ToString().Contains("[REDACTED:", StringComparison.Ordinal)));
+    }
 }

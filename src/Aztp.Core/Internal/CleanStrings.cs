@@ -6,7 +6,10 @@ namespace Aztp.Core.Internal;
 /// reused by one event after another — is not scanned again. Strings are immutable, so an instance found clean stays
 /// clean; only the instance is remembered (compared with <see cref="object.ReferenceEquals"/>, never by content), so a
 /// new string with the same or any other content is always scanned. Whether a key is sensitive is decided apart from
-/// this, before any value is looked at. Not thread-safe: one per monitor dispatcher, used by that thread only.
+/// this, before any value is looked at. Safe for concurrent use without locks (one per monitor, used by every emitting
+/// thread): a slot is only ever written with an instance just found clean (reference writes are atomic) and the next
+/// slot index is always read and written in range, so racing writers can at worst overwrite each other's entries
+/// (costing a later rescan), never make an unscanned instance look clean.
 /// </summary>
 internal sealed class CleanStrings
 {
@@ -39,7 +42,8 @@ internal sealed class CleanStrings
     /// <summary>Remembers an instance that was just scanned and found clean, replacing the oldest entry when full.</summary>
     public void Add(string value)
     {
-        _slots[_next] = value;
-        _next = _next + 1 == _slots.Length ? 0 : _next + 1;
+        var next = Volatile.Read(ref _next);
+        _slots[next] = value;
+        Volatile.Write(ref _next, next + 1 == _slots.Length ? 0 : next + 1);
     }
 }
