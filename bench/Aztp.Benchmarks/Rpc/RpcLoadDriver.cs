@@ -17,8 +17,8 @@ namespace Aztp.Benchmarks.Rpc;
 /// (SVID mTLS, identity + Cedar per call, events to a no-op handler), measured in alternating rounds in one process,
 /// first with [callers] concurrent callers (default 64), then with one sequential caller; each setting reports calls/s,
 /// process CPU time and bytes allocated per call, and p50/p99 latency. Each setting first warms both paths until the JIT
-/// has gone quiet. Diagnostic aids (fourth argument): plain, secured (one path, for a profiler), gc, header
-/// (RpcLoadDriver.Gc.cs).
+/// has gone quiet. Fourth argument: abac (the full run with a policy that reads the context); diagnostic aids: plain,
+/// secured (one path, for a profiler), gc, header (RpcLoadDriver.Gc.cs), seq.
 /// </summary>
 public static partial class RpcLoadDriver
 {
@@ -37,7 +37,17 @@ public static partial class RpcLoadDriver
             var policies = Path.Combine(root, "policies");
             Directory.CreateDirectory(policies);
             KeyDirectory.Initialize(keys, TrustDomain.Parse("company.org"), ["finance", "caller"]);
-            await File.WriteAllTextAsync(Path.Combine(policies, "bench.cedar"), """
+            // Default: an RBAC rule that never reads the context, so the server builds none (docs/rpc.md). Mode "abac"
+            // (fourth argument; otherwise the full run) adds a condition on the context, so every call builds it.
+            var abac = args.Length > 3 && args[3] == "abac";
+            await File.WriteAllTextAsync(Path.Combine(policies, "bench.cedar"), abac
+                ? """
+                @id("caller-echoes")
+                @reason("the caller may echo from its own trust domain")
+                permit(principal == Agent::"spiffe://company.org/caller", action == Action::"echo", resource)
+                when { context.trustDomain == "company.org" && context has traceId };
+                """
+                : """
                 @id("caller-echoes")
                 @reason("the caller may echo")
                 permit(principal == Agent::"spiffe://company.org/caller", action == Action::"echo", resource);
@@ -124,7 +134,7 @@ public static partial class RpcLoadDriver
             // both paths alike; besides the pooled p50s, each plain/secured pair of slices gives its own added p50.
             var pairs = Math.Max(5, (int)Math.Round(sequentialSeconds / 0.25));
             var (a1, b1, paired) = await MeasureAlternatingAsync(1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(sequentialSeconds), pairs, plainCall, securedCall);
-            Console.WriteLine($"seconds-per-path={seconds} (saturating), {sequentialSeconds} (sequential); cpus={Environment.ProcessorCount}; server GC={System.Runtime.GCSettings.IsServerGC}");
+            Console.WriteLine($"seconds-per-path={seconds} (saturating), {sequentialSeconds} (sequential); cpus={Environment.ProcessorCount}; server GC={System.Runtime.GCSettings.IsServerGC}; policy={(abac ? "RBAC + context condition (context built per call)" : "RBAC (no context read)")}");
             Console.WriteLine("| callers | path | calls/s | CPU per call | allocated per call | GCs gen0/1/2 | p50 | p99 |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
             Console.WriteLine(Row(callers, "plain Aztp.Grpc mTLS (no interceptors)", a));
