@@ -2,9 +2,6 @@ using System.Net;
 using Aztp.Core;
 using Aztp.Policy;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Aztp.Benchmarks.Policy;
 
@@ -19,12 +16,6 @@ namespace Aztp.Benchmarks.Policy;
 [Config(typeof(InProcessShortConfig))]
 public class LazyContextBenchmarks
 {
-    private sealed class InProcessShortConfig : ManualConfig
-    {
-        public InProcessShortConfig() =>
-            AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
-    }
-
     private static readonly EntityUid Caller = new("Agent", "spiffe://company.org/caller");
     private static readonly EntityUid Echo = new("Action", "echo");
     private static readonly EntityUid Callee = new("Agent", "spiffe://company.org/finance");

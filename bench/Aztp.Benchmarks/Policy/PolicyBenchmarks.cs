@@ -5,9 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Aztp.Policy;
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Jobs;
-using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Aztp.Benchmarks.Policy;
 
@@ -22,16 +19,6 @@ namespace Aztp.Benchmarks.Policy;
 [Config(typeof(InProcessShortConfig))]
 public class PolicyBenchmarks
 {
-    /// <summary>
-    /// A short job run in-process: on the shared 2-core machine the generated-project build of the default toolchain
-    /// can exceed BenchmarkDotNet's 2-minute build timeout.
-    /// </summary>
-    private sealed class InProcessShortConfig : ManualConfig
-    {
-        public InProcessShortConfig() =>
-            AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
-    }
-
     private PolicySet _policies = PolicySet.Empty;
     private EntityStore _entities = EntityStore.Empty;
     private AuthorizationRequest[] _requests = [];
