@@ -19,12 +19,8 @@ public sealed record AuthorizationRequest
     /// <param name="context">Request facts; <see cref="CedarContext.Empty"/> when none.</param>
     /// <exception cref="ArgumentNullException"><paramref name="context"/> is null.</exception>
     public AuthorizationRequest(EntityUid principal, EntityUid action, EntityUid resource, CedarContext context)
+        : this(principal, action, resource, (object)(context ?? throw new ArgumentNullException(nameof(context))))
     {
-        ArgumentNullException.ThrowIfNull(context);
-        Principal = principal;
-        Action = action;
-        Resource = resource;
-        _context = context;
     }
 
     /// <summary>
@@ -38,12 +34,17 @@ public sealed record AuthorizationRequest
     /// <param name="contextSource">Builds the request facts on first read.</param>
     /// <exception cref="ArgumentNullException"><paramref name="contextSource"/> is null.</exception>
     public AuthorizationRequest(EntityUid principal, EntityUid action, EntityUid resource, CedarContextSource contextSource)
+        : this(principal, action, resource, (object)(contextSource ?? throw new ArgumentNullException(nameof(contextSource))))
     {
-        ArgumentNullException.ThrowIfNull(contextSource);
+    }
+
+    // The one place the fields are set: a ready CedarContext or a CedarContextSource, checked by the public constructors.
+    private AuthorizationRequest(EntityUid principal, EntityUid action, EntityUid resource, object context)
+    {
         Principal = principal;
         Action = action;
         Resource = resource;
-        _context = contextSource;
+        _context = context;
     }
 
     /// <summary>Creates a request with an empty context.</summary>
