@@ -4,12 +4,12 @@ using BenchmarkDotNet.Attributes;
 namespace Aztp.Benchmarks.Core;
 
 /// <summary>
-/// The dispatcher's per-event work on events shaped like an RPC response (six fields: action, success, method, peer,
+/// The monitor's per-event work at emit on events shaped like an RPC response (six fields: action, success, method, peer,
 /// statusCode, durationMs): the method and peer are the same two string instances in every event and the duration is
 /// new each time, so every event has new data. Two sets: made by the event factory (as the rpc layer makes them) and
 /// built field by field with <see cref="EventData.Of"/> (new arrays every time, nothing shared but the strings).
 /// Measured: the public <see cref="EventRedactor.Redact(SecurityEvent)"/> (every string scanned; baseline) and the
-/// monitor's Prepare (redaction as the dispatcher does it, plus the metrics check).
+/// monitor's Prepare (redaction as EmitAsync does it, plus the metrics check).
 /// </summary>
 [MemoryDiagnoser]
 public class RedactionBenchmarks
@@ -35,7 +35,7 @@ public class RedactionBenchmarks
                 new("action", "response_received"), new("success", true), new("method", method), new("peer", peer),
                 new("statusCode", 0), new("durationMs", 40 + (i * 0.001))));
         }
-        // No events are emitted: its dispatcher stays idle, so Prepare runs on this thread alone, as it does on the dispatcher's.
+        // No events are emitted: its dispatcher stays idle, so Prepare runs on this thread alone, as it does on an emitting thread.
         _monitor = new SecurityMonitor(factory, new MonitoringOptions { ConsoleLogging = false });
     }
 
