@@ -103,7 +103,27 @@ public static partial class RpcLoadDriver
             if (args.Length > 3 && args[3] == "header")
             {
                 Func<Task> headerCall = async () => await plain.AsyncUnaryCall(Echo, request, new CallOptions(new Metadata { { "traceparent", EventTrace.NewTrace().ToTraceparent() } }));
-                return await CompareThreeAsync(callers, seconds, plainCall, headerCall, securedCall);
+                return await CompareThreeAsync(callers, seconds, plainCall, "plain + traceparent", headerCall, securedCall);
+            }
+            if (args.Length > 3 && args[3] == "plumbing")
+            {
+                // The interceptor machinery alone: the plain server and channel again, each with one interceptor that
+                // does nothing, so the chain's own per-call cost (contexts, metadata copy, continuation) is measured.
+                var hookedServerOptions = new GrpcServerOptions();
+                hookedServerOptions.Interceptors.Add(new PassThroughServerInterceptor());
+                await using var hookedServer = new GrpcServer(hookedServerOptions) { Tls = plainServer.Tls };
+                hookedServer.AddService(service);
+                await hookedServer.StartAsync();
+                var hookedOptions = new GrpcChannelOptions
+                {
+                    ClientCertificateSelector = plainOptions.ClientCertificateSelector,
+                    ServerCertificateValidation = plainOptions.ServerCertificateValidation,
+                };
+                hookedOptions.Interceptors.Add(new PassThroughClientInterceptor());
+                await using var hooked = GrpcChannel.ForAddress($"https://127.0.0.1:{hookedServer.Port}", hookedOptions);
+                Func<Task> hookedCall = async () => await hooked.AsyncUnaryCall(Echo, request);
+                await hookedCall();
+                return await CompareThreeAsync(callers, seconds, plainCall, "plain + no-op interceptors", hookedCall, securedCall);
             }
 
             if (args.Length > 3 && args[3] is "plain" or "secured")
