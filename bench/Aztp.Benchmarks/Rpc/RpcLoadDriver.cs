@@ -149,11 +149,13 @@ public static partial class RpcLoadDriver
 
             // Setting 1: saturating load (the issue's throughput setting). Setting 2: one sequential caller, where p50 is
             // the per-call latency rather than queueing (callers ÷ throughput), so the added p50 is the added work.
-            var (a, b, _) = await MeasureAlternatingAsync(callers, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(seconds), 5, plainCall, securedCall);
+            // Saturating: one-second slices (at least five pairs), so that each pair's own throughput ratio is taken while the
+            // machine's speed (which moves by tens of percent within minutes on this shared host) is about the same.
+            var (a, b, _, pairedRatio) = await MeasureAlternatingAsync(callers, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(seconds), Math.Max(5, (int)Math.Round(seconds)), plainCall, securedCall);
             // One caller: many short alternating slices (about 0.25 s each), so that a change in the machine's load moves
             // both paths alike; besides the pooled p50s, each plain/secured pair of slices gives its own added p50.
             var pairs = Math.Max(5, (int)Math.Round(sequentialSeconds / 0.25));
-            var (a1, b1, paired) = await MeasureAlternatingAsync(1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(sequentialSeconds), pairs, plainCall, securedCall);
+            var (a1, b1, paired, _) = await MeasureAlternatingAsync(1, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(sequentialSeconds), pairs, plainCall, securedCall);
             Console.WriteLine($"seconds-per-path={seconds} (saturating), {sequentialSeconds} (sequential); cpus={Environment.ProcessorCount}; server GC={System.Runtime.GCSettings.IsServerGC}; policy={(abac ? "RBAC + context condition (context built per call)" : "RBAC (no context read)")}");
             Console.WriteLine("| callers | path | calls/s | CPU per call | allocated per call | GCs gen0/1/2 | p50 | p99 |");
             Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
@@ -165,6 +167,9 @@ public static partial class RpcLoadDriver
                 $"{callers} callers: throughput ratio secured/plain = {b.CallsPerSecond / a.CallsPerSecond:F3}; CPU ratio plain/secured = {a.CpuPerCall / b.CpuPerCall:F3} (added CPU {(b.CpuPerCall - a.CpuPerCall).TotalMicroseconds:F1} µs/call); added p50 = {(b.P50 - a.P50).TotalMicroseconds:F0} µs, p99 = {(b.P99 - a.P99).TotalMicroseconds:F0} µs"));
             Console.WriteLine(FormattableString.Invariant(
                 $"1 caller: added p50 = {(b1.P50 - a1.P50).TotalMicroseconds:F1} µs, added p99 = {(b1.P99 - a1.P99).TotalMicroseconds:F1} µs; CPU ratio plain/secured = {a1.CpuPerCall / b1.CpuPerCall:F3} (added CPU {(b1.CpuPerCall - a1.CpuPerCall).TotalMicroseconds:F1} µs/call)"));
+            pairedRatio.Sort();
+            Console.WriteLine(FormattableString.Invariant(
+                $"{callers} callers, {pairedRatio.Count} paired slices: median throughput ratio secured/plain = {Quantile(pairedRatio, 0.5):F3} (quartiles {Quantile(pairedRatio, 0.25):F3} to {Quantile(pairedRatio, 0.75):F3})"));
             paired.Sort();
             Console.WriteLine(FormattableString.Invariant(
                 $"1 caller, {paired.Count} paired slices: median added p50 = {Quantile(paired, 0.5):F1} µs (quartiles {Quantile(paired, 0.25):F1} to {Quantile(paired, 0.75):F1} µs)"));
@@ -254,38 +259,42 @@ public static partial class RpcLoadDriver
     private static double Quantile(List<double> sorted, double q) => sorted.Count == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Count - 1, q * sorted.Count)];
 
     /// <summary>
-    /// Warms both paths, then gives each the same total time in <paramref name="slices"/> alternating slices; also returns,
-    /// per pair of slices, the secured slice's p50 minus the plain slice's (µs).
+    /// Warms both paths, then gives each the same total time in <paramref name="slices"/> alternating slices (in pairs
+    /// ordered A B, B A, A B, …); also returns, per pair of slices, the secured slice's p50 minus the plain slice's (µs)
+    /// and the secured slice's throughput divided by the plain slice's.
     /// </summary>
-    private static async Task<(Result A, Result B, List<double> PairedP50)> MeasureAlternatingAsync(int callers, TimeSpan warmup, TimeSpan total, int slices, Func<Task> a, Func<Task> b)
+    private static async Task<(Result A, Result B, List<double> PairedP50, List<double> PairedRatio)> MeasureAlternatingAsync(int callers, TimeSpan warmup, TimeSpan total, int slices, Func<Task> a, Func<Task> b)
     {
         await WarmUpAsync(callers, warmup, a, b);
         var jit = (Count: JitInfo.GetCompiledMethodCount(), Time: JitInfo.GetCompilationTime());
-        var samplesA = new List<long>();
-        var samplesB = new List<long>();
-        TimeSpan timeA = TimeSpan.Zero, timeB = TimeSpan.Zero, cpuA = TimeSpan.Zero, cpuB = TimeSpan.Zero;
-        long bytesA = 0, bytesB = 0;
-        (int, int, int) gcA = default, gcB = default;
+        var samples = new[] { new List<long>(), new List<long>() };
+        var time = new TimeSpan[2];
+        var cpu = new TimeSpan[2];
+        var bytes = new long[2];
+        var gcs = new (int, int, int)[2];
         var paired = new List<double>(slices);
+        var ratios = new List<double>(slices);
         for (var i = 0; i < slices; i++)
         {
-            var beforeA = samplesA.Count;
-            var beforeB = samplesB.Count;
-            var (t, c, m, g) = await LoadAsync(callers, total / slices, a, samplesA);
-            timeA += t;
-            cpuA += c;
-            bytesA += m;
-            gcA = (gcA.Item1 + g.Item1, gcA.Item2 + g.Item2, gcA.Item3 + g.Item3);
-            (t, c, m, g) = await LoadAsync(callers, total / slices, b, samplesB);
-            timeB += t;
-            cpuB += c;
-            bytesB += m;
-            gcB = (gcB.Item1 + g.Item1, gcB.Item2 + g.Item2, gcB.Item3 + g.Item3);
-            paired.Add((SliceP50(samplesB, beforeB) - SliceP50(samplesA, beforeA)).TotalMicroseconds);
+            var before = new[] { samples[0].Count, samples[1].Count };
+            var rate = new double[2];
+            // A B, then B A: a machine that speeds up or slows down steadily favours neither path.
+            for (var k = 0; k < 2; k++)
+            {
+                var path = i % 2 == 0 ? k : 1 - k;
+                var (t, c, m, g) = await LoadAsync(callers, total / slices, path == 0 ? a : b, samples[path]);
+                time[path] += t;
+                cpu[path] += c;
+                bytes[path] += m;
+                gcs[path] = (gcs[path].Item1 + g.Item1, gcs[path].Item2 + g.Item2, gcs[path].Item3 + g.Item3);
+                rate[path] = (samples[path].Count - before[path]) / t.TotalSeconds;
+            }
+            paired.Add((SliceP50(samples[1], before[1]) - SliceP50(samples[0], before[0])).TotalMicroseconds);
+            ratios.Add(rate[1] / rate[0]);
         }
         Console.WriteLine(FormattableString.Invariant(
             $"{callers} caller(s): JIT during the measurement: {JitInfo.GetCompiledMethodCount() - jit.Count} methods, {(JitInfo.GetCompilationTime() - jit.Time).TotalMilliseconds:F0} ms"));
-        return (Summarize(samplesA, timeA, cpuA, bytesA, gcA), Summarize(samplesB, timeB, cpuB, bytesB, gcB), paired);
+        return (Summarize(samples[0], time[0], cpu[0], bytes[0], gcs[0]), Summarize(samples[1], time[1], cpu[1], bytes[1], gcs[1]), paired, ratios);
     }
 
     /// <summary>
