@@ -75,9 +75,11 @@ public static partial class RpcLoadDriver
     }
 
     /// <summary>
-    /// <c>rpc-load [callers] [seconds] 0 header</c>: a diagnostic aid. Plain calls, plain calls that also carry a new W3C
-    /// <c>traceparent</c> per call (what the secured client adds to the wire), and secured calls, in five rounds of
-    /// alternating slices after the usual warm-up: how much of the secured path's deficit the header alone accounts for.
+    /// <c>rpc-load [callers] [seconds] 0 header|plumbing</c>: diagnostic aids. Plain calls, a middle path, and secured
+    /// calls, in five rounds of alternating slices after the usual warm-up. The middle path is plain calls that also carry
+    /// a new W3C <c>traceparent</c> per call (<c>header</c>: how much of the secured path's deficit the header alone
+    /// accounts for) or plain calls through a no-op client and server interceptor (<c>plumbing</c>: the interceptor
+    /// chain's own cost).
     /// </summary>
     private static async Task<int> CompareThreeAsync(int callers, double seconds, Func<Task> plainCall, string middleName, Func<Task> middleCall, Func<Task> securedCall)
     {
