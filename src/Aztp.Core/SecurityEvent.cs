@@ -12,13 +12,13 @@ namespace Aztp.Core;
 [JsonConverter(typeof(SecurityEventJsonConverter))]
 public sealed class SecurityEvent : IEquatable<SecurityEvent>
 {
-    // Events made here carry their id as 128 bits and format the text on first read (most handlers never read it);
-    // events made from a stored id keep that text.
-    // Kept as the id's millisecond state (shared by that millisecond's events) and a sequence number in it: 8 bytes less
-    // per event than the 128 bits (the int packs with the byte fields). One field holds either that state or the text:
-    // the first read replaces the state with the formatted text (8 bytes less per event than a field for each).
-    private object _id;
-    private readonly int _idSequence;
+    // An event made here has no id until one is needed (most handlers never read it). One field says where it stands:
+    // null (none yet), Claiming (a monitor is fixing it now), an EventId.Base with the int offset beside it (fixed by a
+    // monitor's ring, or by a first read; the text is made on first read and then replaces it), the text itself (also
+    // every event made from a stored id), or, in a copy made before the id was fixed, the event it was copied from.
+    private static readonly object Claiming = new();
+    private object? _id;
+    private int _idSequence;
     // The trace in one field (8 bytes less per event than three): null, a shared EventTrace (formatted on first read,
     // once per trace position), or explicit strings in an ExplicitTrace.
     private readonly object? _trace;
@@ -80,8 +80,21 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     // the public constructor's argument checks would only repeat work on the hot path.
     private SecurityEvent(SecurityEvent source, object? trace, EventData data)
     {
-        _id = source._id;
-        _idSequence = source._idSequence;
+        var id = Volatile.Read(ref source._id);
+        switch (id)
+        {
+            case string or SecurityEvent:
+                _id = id;
+                break;
+            case EventId.Base:
+                _idSequence = source._idSequence;
+                _id = id;
+                break;
+            default:
+                // No id yet (or one being fixed): this copy reads it from the source.
+                _id = source;
+                break;
+        }
         _type = source._type;
         _utcTicks = source._utcTicks;
         AgentId = source.AgentId;
@@ -93,20 +106,10 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         Data = data;
     }
 
-    private SecurityEvent(EventId.State idBase, long sequence, SecurityEventType type, DateTimeOffset utcMilliseconds, string agentId, string? spiffeId,
+    private SecurityEvent(SecurityEventType type, DateTimeOffset utcMilliseconds, string agentId, string? spiffeId,
         EventSeverity severity, EventOutcome outcome, EventTrace? trace, string? traceId, string? spanId, EventActor? actor, EventData data, bool trusted)
     {
         Debug.Assert(trusted);
-        if (sequence <= int.MaxValue)
-        {
-            _id = idBase;
-            _idSequence = (int)sequence;
-        }
-        else
-        {
-            // Not reachable in practice (over 2^31 ids in one millisecond), but then the text is made now.
-            _id = EventId.Format(idBase.At(sequence));
-        }
         _type = (byte)type;
         _utcTicks = utcMilliseconds.UtcTicks;
         AgentId = agentId;
@@ -150,8 +153,7 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
             traceId = activity.TraceId.ToHexString();
             spanId = activity.SpanId.ToHexString();
         }
-        var idBase = EventId.NextPosition(now, out var sequence);
-        return new SecurityEvent(idBase, sequence, type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, trace, traceId, spanId, actor, data, trusted: true);
+        return new SecurityEvent(type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, trace, traceId, spanId, actor, data, trusted: true);
     }
 
     /// <summary>A new event now, in an explicit trace instead of <see cref="Activity.Current"/>'s (parts already checked).</summary>
@@ -159,8 +161,7 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider, string? traceId, string? spanId)
     {
         var now = timeProvider.GetUtcNow();
-        var idBase = EventId.NextPosition(now, out var sequence);
-        return new SecurityEvent(idBase, sequence, type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, null, traceId, spanId, actor, data, trusted: true);
+        return new SecurityEvent(type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, null, traceId, spanId, actor, data, trusted: true);
     }
 
     /// <summary>A new event now, in an explicit trace position instead of the ambient one (parts already checked).</summary>
@@ -168,20 +169,84 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         EventOutcome outcome, EventData data, EventActor? actor, TimeProvider timeProvider, EventTrace? trace)
     {
         var now = timeProvider.GetUtcNow();
-        var idBase = EventId.NextPosition(now, out var sequence);
-        return new SecurityEvent(idBase, sequence, type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, trace, null, null, actor, data, trusted: true);
+        return new SecurityEvent(type, TruncateToMilliseconds(now), agentId, spiffeId, severity, outcome, trace, null, null, actor, data, trusted: true);
     }
 
-    /// <summary>Unique, sortable id: <c>evt_</c> followed by a ULID.</summary>
+    /// <summary>
+    /// Unique, sortable id: <c>evt_</c> followed by a ULID. Fixed when the event is first emitted to a monitor (or, if
+    /// something reads it before that, when it is first read), and the same on every read and in every copy.
+    /// </summary>
     public string Id
     {
         get
         {
-            // Read once: another thread's first read may replace the state with the text at any moment.
-            var id = _id;
-            return id as string ?? FormatId((EventId.State)id);
+            var spin = new SpinWait();
+            while (true)
+            {
+                var id = Volatile.Read(ref _id);
+                switch (id)
+                {
+                    case string text:
+                        return text;
+                    case EventId.Base run:
+                        // Any reader may replace the run with the text: every one makes the same text.
+                        var formatted = EventId.Format(run.At(run.Ms >= 0 ? run.Ms : TimestampMs, _idSequence));
+                        _id = formatted;
+                        return formatted;
+                    case SecurityEvent source:
+                        var fromSource = source.Id;
+                        _id = fromSource;
+                        return fromSource;
+                    case null:
+                        // Read before any monitor fixed it: the process-wide stream gives one now.
+                        var next = EventId.Format(EventId.Next(Timestamp));
+                        if (Interlocked.CompareExchange(ref _id, next, null) is null)
+                        {
+                            return next;
+                        }
+                        continue;
+                    default:
+                        // A monitor is between its claim and its write (two instructions on another thread).
+                        spin.SpinOnce(sleep1Threshold: -1);
+                        continue;
+                }
+            }
         }
     }
+
+    /// <summary>
+    /// Called by a monitor's ring once it has reserved position <paramref name="offset"/> of <paramref name="run"/> for
+    /// this event: fixes the id there unless the event already has one (read earlier, or emitted before).
+    /// </summary>
+    internal void FixId(EventId.Base run, int offset)
+    {
+        var target = this;
+        while (Volatile.Read(ref target._id) is SecurityEvent source)
+        {
+            target = source;
+        }
+        if (Volatile.Read(ref target._id) is null && Interlocked.CompareExchange(ref target._id, Claiming, null) is null)
+        {
+            target._idSequence = offset;
+            Volatile.Write(ref target._id, run);
+        }
+        if (!ReferenceEquals(target, this))
+        {
+            // A copy (a redacted one, say) takes the fixed id itself, so that it no longer holds on to its source.
+            var fixedId = Volatile.Read(ref target._id);
+            if (fixedId is EventId.Base)
+            {
+                _idSequence = target._idSequence;
+                Volatile.Write(ref _id, fixedId);
+            }
+            else if (fixedId is string)
+            {
+                Volatile.Write(ref _id, fixedId);
+            }
+        }
+    }
+
+    private long TimestampMs => (_utcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond;
 
     /// <summary>The event type.</summary>
     public SecurityEventType Type => (SecurityEventType)_type;
@@ -269,14 +334,6 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
 
     /// <inheritdoc/>
     public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Id);
-
-    // Racing first reads format equal strings; either may be kept.
-    private string FormatId(EventId.State idBase)
-    {
-        var text = EventId.Format(idBase.At(_idSequence));
-        _id = text;
-        return text;
-    }
 
     /// <summary>Trace ids given as text (an <see cref="Activity"/>'s, a stored event's or a caller's); null when both are null.</summary>
     private sealed class ExplicitTrace(string? traceId, string? spanId)

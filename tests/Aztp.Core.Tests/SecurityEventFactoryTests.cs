@@ -304,7 +304,7 @@ public class SecurityEventFactoryDataTests
         var second = Aztp.Core.Internal.EventId.NextPosition(now, out var secondSequence);
         // Ids taken one after another sort in that order, whichever form they were taken in (other tests may take ids
         // in between, so only the order is checked).
-        Assert.True(first.At(firstSequence) < between && between < second.At(secondSequence));
+        Assert.True(first.At(first.Ms, firstSequence) < between && between < second.At(second.Ms, secondSequence));
 
         // An event's id text is its position's value, formatted once, the same in copies made before the first read.
         var e = F.RpcRequestSent("echo", "https://peer");

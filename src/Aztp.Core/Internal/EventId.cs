@@ -3,30 +3,37 @@ using System.Security.Cryptography;
 namespace Aztp.Core.Internal;
 
 /// <summary>
-/// Monotonic ULIDs (48-bit millisecond time, 80 random bits, Crockford base32) prefixed with <c>evt_</c>.
-/// Within one millisecond the random part is incremented, so ids sort in creation order within a process.
+/// Event ids: ULIDs (48-bit millisecond time, 80 further bits, Crockford base32) prefixed with <c>evt_</c>. The 80 bits
+/// are a 16-bit stream number and a 64-bit counter, so ids from different streams never meet and ids within a stream
+/// are told apart by their counter alone.
 /// </summary>
 /// <remarks>
-/// One immutable-base state object per millisecond (its time and random start) carries an atomic sequence number:
-/// an id costs one interlocked increment and allocates nothing, and a new state (with fresh randomness) is made only
-/// when the clock moves to a later millisecond. An id is taken from a state only if that state is still the current
-/// one after the increment, so an id never sorts before an id that was completed earlier. The text form is made only
-/// when it is first read (<see cref="Format"/>).
+/// <para>Two kinds of stream give out ids. A monitor's ring is one (<see cref="Stream"/>, numbers 1–65535): the id of an
+/// event it accepts is the event's millisecond and the ring position the emitter already reserved, so numbering costs
+/// the emitter no shared write at all. Everything else takes an id when it is first read, from the process-wide stream 0
+/// (<see cref="Next"/>): a state per millisecond with a random start and an atomic sequence, as a monotonic ULID.</para>
+/// <para>Counters start at random values below 2^63 and so never wrap. The text form is made only when the id is first
+/// read (<see cref="Format"/>).</para>
 /// </remarks>
 internal static class EventId
 {
     private const string Alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     private const int Length = 30;
-    private static State? s_state;
+    private static Base? s_state;
+    private static int s_streams;
 
-    /// <summary>The next id's 128 bits: the high word holds the 48-bit time and the top 16 random bits.</summary>
-    public static UInt128 Next(DateTimeOffset now) => NextPosition(now, out var sequence).At(sequence);
+    /// <summary>The next id of stream 0 at <paramref name="now"/>'s millisecond (or the latest one already used).</summary>
+    public static UInt128 Next(DateTimeOffset now)
+    {
+        var state = NextPosition(now, out var sequence);
+        return state.At(state.Ms, sequence);
+    }
 
     /// <summary>
-    /// The next id as its millisecond state and sequence number (<c>state.At(sequence)</c> is its value), so that an
-    /// event can keep a reference and a number instead of the 128 bits.
+    /// The next id of stream 0 as its millisecond state and sequence number (<c>state.At(state.Ms, sequence)</c> is
+    /// its value).
     /// </summary>
-    public static State NextPosition(DateTimeOffset now, out long sequence)
+    public static Base NextPosition(DateTimeOffset now, out long sequence)
     {
         long ms = Math.Max(0, now.ToUnixTimeMilliseconds());
         while (true)
@@ -35,7 +42,7 @@ internal static class EventId
             if (current is null || ms > current.Ms)
             {
                 // A later millisecond (an earlier one, after a clock step, keeps counting in the last state).
-                var fresh = new State(ms);
+                var fresh = new Base(ms, 0, RandomStart());
                 if (ReferenceEquals(Interlocked.CompareExchange(ref s_state, fresh, current), current))
                 {
                     sequence = 0;
@@ -69,25 +76,74 @@ internal static class EventId
         }
     }
 
-    internal sealed class State
+    private static ulong RandomStart()
     {
-        private static readonly UInt128 RandomMask = (UInt128.One << 80) - 1;
-        private readonly UInt128 _start;
+        Span<byte> r = stackalloc byte[8];
+        RandomNumberGenerator.Fill(r);
+        return BitConverter.ToUInt64(r) >> 1;
+    }
 
-        public State(long ms)
-        {
-            Ms = ms;
-            Span<byte> r = stackalloc byte[10];
-            RandomNumberGenerator.Fill(r);
-            _start = new UInt128((ulong)(r[0] << 8 | r[1]), BitConverter.ToUInt64(r[2..]));
-        }
+    /// <summary>
+    /// Where a run of ids starts: a stream number and a counter value, and for stream 0 also the millisecond (a ring's
+    /// ids take the millisecond of their event). An event keeps a reference to one and a 31-bit offset from it.
+    /// </summary>
+    internal sealed class Base(long ms, ushort stream, ulong start, long run = 0)
+    {
+        private readonly ulong _start = start;
+        private readonly ushort _stream = stream;
 
-        public long Ms { get; }
+        /// <summary>The millisecond of stream 0's state; -1 for a ring's runs.</summary>
+        public long Ms { get; } = ms;
 
-        /// <summary>How many ids after the first this millisecond has given out.</summary>
+        /// <summary>A ring's runs: which run of 2^31 positions this is.</summary>
+        public long Run { get; } = run;
+
+        /// <summary>Stream 0 only: how many ids after the first this millisecond has given out.</summary>
         public long Sequence;
 
-        // The random part counts up from its start (wrapping within 80 bits, as a ULID's increment would).
-        public UInt128 At(long sequence) => ((UInt128)(ulong)Ms << 80) | ((_start + (ulong)sequence) & RandomMask);
+        public UInt128 At(long ms, long offset) =>
+            ((UInt128)(ulong)ms << 80) | ((UInt128)_stream << 64) | (_start + (ulong)offset);
+    }
+
+    /// <summary>
+    /// The ids of one monitor's ring: position <c>p</c> of the ring is counter <c>start + p</c> of the stream. Runs of
+    /// 2^31 positions share one <see cref="Base"/>, so an event holds its position as an int offset.
+    /// </summary>
+    internal sealed class Stream
+    {
+        public const int RunBits = 31;
+        private const long OffsetMask = (1L << RunBits) - 1;
+        private readonly ushort _number;
+        private readonly ulong _start;
+        private Base _run;
+
+        public Stream()
+        {
+            // Numbers 1–65535 in turn; past 65,535 monitors in one process two may share a number, and their ids then
+            // stay apart by their random starts.
+            _number = (ushort)(1 + ((uint)Interlocked.Increment(ref s_streams) - 1) % ushort.MaxValue);
+            _start = RandomStart();
+            _run = new Base(-1, _number, _start);
+        }
+
+        /// <summary>The run holding ring position <paramref name="position"/> and the position's offset in it.</summary>
+        public Base RunOf(long position, out int offset)
+        {
+            offset = (int)(position & OffsetMask);
+            var index = position >> RunBits;
+            var run = Volatile.Read(ref _run);
+            return run.Run == index ? run : NextRun(run, index);
+        }
+
+        // Once per 2^31 positions (a straggler from the run before gets a run of its own, equal in value).
+        private Base NextRun(Base current, long index)
+        {
+            var run = new Base(-1, _number, _start + ((ulong)index << RunBits), index);
+            if (index > current.Run)
+            {
+                Interlocked.CompareExchange(ref _run, run, current);
+            }
+            return run;
+        }
     }
 }

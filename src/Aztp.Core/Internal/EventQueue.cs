@@ -41,6 +41,8 @@ internal sealed class EventQueue
     private readonly SemaphoreSlim _spaceSignal = new(0);
     private readonly SemaphoreSlim _lingerSignal = new(0);
     private readonly int _hurryThreshold;
+    // Numbers the events this ring accepts: an event's id is its position here (see EventId).
+    private readonly EventId.Stream _ids = new();
     // The next position to reserve, with the completed flag; written only by interlocked operations.
     private long _tail;
     // The next position to take; written by the consumer only (published once per batch, see Publish).
@@ -110,6 +112,11 @@ internal sealed class EventQueue
             {
                 tail = seen;
                 continue;
+            }
+            if (item.Event is { } securityEvent)
+            {
+                // Fixed before the item is published, so every handler reads the same id.
+                securityEvent.FixId(_ids.RunOf(tail, out var offset), offset);
             }
             slot.Item = item;
             Volatile.Write(ref slot.Sequence, tail + 1);
