@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 
 namespace Aztp.Core.Internal;
 
@@ -43,10 +44,9 @@ internal sealed class EventQueue
     private readonly int _hurryThreshold;
     // Numbers the events this ring accepts: an event's id is its position here (see EventId).
     private readonly EventId.Stream _ids = new();
-    // The next position to reserve, with the completed flag; written only by interlocked operations.
-    private long _tail;
-    // The next position to take; written by the consumer only (published once per batch, see Publish).
-    private long _head;
+    // The tail (the next position to reserve, with the completed flag; written only by interlocked operations) and the
+    // head (the next position to take; written by the consumer only, published once per batch, see Publish).
+    private HotWords _hot;
     private long _published;
     private long _sideState;
     private int _consumerSleeping;
@@ -72,23 +72,23 @@ internal sealed class EventQueue
     }
 
     /// <summary>Items queued now (including reservations being written).</summary>
-    public int Count => (int)Math.Clamp(Position(Volatile.Read(ref _tail)) - Volatile.Read(ref _head) + (Volatile.Read(ref _sideState) & CountMask), 0, int.MaxValue);
+    public int Count => (int)Math.Clamp(Position(Volatile.Read(ref _hot.Tail)) - Volatile.Read(ref _hot.Head) + (Volatile.Read(ref _sideState) & CountMask), 0, int.MaxValue);
 
     /// <summary>How many items were ever accepted through the bounded path.</summary>
-    public long Accepted => Position(Volatile.Read(ref _tail));
+    public long Accepted => Position(Volatile.Read(ref _hot.Tail));
 
-    public bool IsCompleted => (Volatile.Read(ref _tail) & CompletedFlag) != 0;
+    public bool IsCompleted => (Volatile.Read(ref _hot.Tail) & CompletedFlag) != 0;
 
     /// <summary>True while the consumer lingers and no producer has ended the linger yet.</summary>
     public bool IsLingering => Volatile.Read(ref _consumerLingering) == 1;
 
     /// <summary>True when nothing is queued (reservations being written count as queued).</summary>
-    public bool IsEmpty => Position(Volatile.Read(ref _tail)) == _head && _side.IsEmpty;
+    public bool IsEmpty => Position(Volatile.Read(ref _hot.Tail)) == _hot.Head && _side.IsEmpty;
 
     /// <summary>Adds an item when there is room; false when full or completed.</summary>
     public bool TryEnqueue(Envelope item)
     {
-        var tail = Volatile.Read(ref _tail);
+        var tail = Volatile.Read(ref _hot.Tail);
         while (true)
         {
             if ((tail & CompletedFlag) != 0 || tail - Volatile.Read(ref _published) >= _capacity)
@@ -99,7 +99,7 @@ internal sealed class EventQueue
             if (Volatile.Read(ref slot.Sequence) != tail)
             {
                 // The slot still holds an item not taken (only possible with a stale view of the head): full.
-                var now = Volatile.Read(ref _tail);
+                var now = Volatile.Read(ref _hot.Tail);
                 if (now == tail)
                 {
                     return false;
@@ -107,7 +107,7 @@ internal sealed class EventQueue
                 tail = now;
                 continue;
             }
-            var seen = Interlocked.CompareExchange(ref _tail, tail + 1, tail);
+            var seen = Interlocked.CompareExchange(ref _hot.Tail, tail + 1, tail);
             if (seen != tail)
             {
                 tail = seen;
@@ -125,7 +125,7 @@ internal sealed class EventQueue
             {
                 Hurry();
             }
-            else if (Volatile.Read(ref _consumerLingering) == 1 && tail + 1 - Volatile.Read(ref _head) >= _hurryThreshold)
+            else if (Volatile.Read(ref _consumerLingering) == 1 && tail + 1 - Volatile.Read(ref _hot.Head) >= _hurryThreshold)
             {
                 EndLinger();
             }
@@ -165,7 +165,7 @@ internal sealed class EventQueue
             try
             {
                 // Re-check after announcing ourselves, so a dequeue in between cannot be missed.
-                if (Position(Volatile.Read(ref _tail)) - Volatile.Read(ref _published) < _capacity || IsCompleted)
+                if (Position(Volatile.Read(ref _hot.Tail)) - Volatile.Read(ref _published) < _capacity || IsCompleted)
                 {
                     continue;
                 }
@@ -191,10 +191,10 @@ internal sealed class EventQueue
             {
                 return true;
             }
-            var tail = Volatile.Read(ref _tail);
-            if (Position(tail) != _head)
+            var tail = Volatile.Read(ref _hot.Tail);
+            if (Position(tail) != _hot.Head)
             {
-                if (Volatile.Read(ref _slots[_head & _mask].Sequence) == _head + 1)
+                if (Volatile.Read(ref _slots[_hot.Head & _mask].Sequence) == _hot.Head + 1)
                 {
                     return true;
                 }
@@ -213,7 +213,7 @@ internal sealed class EventQueue
                 continue;
             }
             Interlocked.Exchange(ref _consumerSleeping, 1);
-            if (Position(Volatile.Read(ref _tail)) != _head || !_side.IsEmpty || IsCompleted)
+            if (Position(Volatile.Read(ref _hot.Tail)) != _hot.Head || !_side.IsEmpty || IsCompleted)
             {
                 Volatile.Write(ref _consumerSleeping, 0);
                 continue;
@@ -232,7 +232,7 @@ internal sealed class EventQueue
         // Re-check after announcing: a flush point, completion or backlog that came before the announcement was not
         // seen by its producer as a linger to end.
         var urgent = Interlocked.Exchange(ref _hurry, 0) != 0 || IsCompleted
-            || Position(Volatile.Read(ref _tail)) - _head >= _hurryThreshold;
+            || Position(Volatile.Read(ref _hot.Tail)) - _hot.Head >= _hurryThreshold;
         if (!urgent && await _lingerSignal.WaitAsync(linger).ConfigureAwait(false))
         {
             // A producer ended the linger (it cleared the announcement) and its release was taken here.
@@ -254,7 +254,7 @@ internal sealed class EventQueue
             Interlocked.Decrement(ref _sideState);
             return true;
         }
-        var head = _head;
+        var head = _hot.Head;
         ref var slot = ref _slots[head & _mask];
         if (Volatile.Read(ref slot.Sequence) != head + 1)
         {
@@ -265,14 +265,14 @@ internal sealed class EventQueue
         // Clear the reference at once: a taken event must not stay reachable from the ring.
         slot.Item = default;
         Volatile.Write(ref slot.Sequence, head + _slots.Length);
-        _head = head + 1;
+        _hot.Head = head + 1;
         return true;
     }
 
     /// <summary>Makes the room freed by the takes so far visible to producers and wakes those waiting for it.</summary>
     public void Publish()
     {
-        var head = _head;
+        var head = _hot.Head;
         var previous = Interlocked.Exchange(ref _published, head);
         var waiting = Volatile.Read(ref _producersWaiting);
         if (waiting > 0 && head > previous)
@@ -284,7 +284,7 @@ internal sealed class EventQueue
     /// <summary>Stops intake; the consumer drains what is queued (and what producers already reserved), then ends.</summary>
     public void Complete()
     {
-        Interlocked.Or(ref _tail, CompletedFlag);
+        Interlocked.Or(ref _hot.Tail, CompletedFlag);
         Volatile.Write(ref _consumerSleeping, 0);
         _itemsSignal.Release();
         Hurry();
@@ -318,6 +318,21 @@ internal sealed class EventQueue
         {
             _lingerSignal.Release();
         }
+    }
+
+    /// <summary>
+    /// The two words written on every reservation (producers) and every take (the consumer), each on a cache line of its
+    /// own and 128 bytes from anything else (processors that fetch lines in pairs), so that takes do not evict the line
+    /// producers reserve on, and neither evicts the read-only fields every producer reads.
+    /// </summary>
+    [StructLayout(LayoutKind.Explicit, Size = 384)]
+    private struct HotWords
+    {
+        [FieldOffset(128)]
+        public long Tail;
+
+        [FieldOffset(256)]
+        public long Head;
     }
 
     private struct Slot
