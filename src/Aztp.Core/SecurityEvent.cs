@@ -13,9 +13,10 @@ namespace Aztp.Core;
 public sealed class SecurityEvent : IEquatable<SecurityEvent>
 {
     // An event made here has no id until one is needed (most handlers never read it). One field says where it stands:
-    // null (none yet), Claiming (a monitor is fixing it now), an EventId.Base with the int offset beside it (fixed by a
-    // monitor's ring, or by a first read; the text is made on first read and then replaces it), the text itself (also
-    // every event made from a stored id), or, in a copy made before the id was fixed, the event it was copied from.
+    // null (none yet), Claiming (a monitor is fixing it now), a ring's EventId.Base with the int offset beside it (fixed
+    // by a monitor; the text is made on first read and then replaces it), the text itself (an id fixed by a first read
+    // before any monitor, and every event made from a stored id), or, in a copy made before the id was fixed, the event
+    // it was copied from.
     private static readonly object Claiming = new();
     private object? _id;
     private int _idSequence;
@@ -189,8 +190,9 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
                     case string text:
                         return text;
                     case EventId.Base run:
-                        // Any reader may replace the run with the text: every one makes the same text.
-                        var formatted = EventId.Format(run.At(run.Ms >= 0 ? run.Ms : TimestampMs, _idSequence));
+                        // A ring's ids carry the event's own millisecond. Any reader may replace the run with the text:
+                        // every one makes the same text.
+                        var formatted = EventId.Format(run.At(TimestampMs, _idSequence));
                         _id = formatted;
                         return formatted;
                     case SecurityEvent source:
