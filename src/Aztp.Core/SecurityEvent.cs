@@ -81,20 +81,11 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     // the public constructor's argument checks would only repeat work on the hot path.
     private SecurityEvent(SecurityEvent source, object? trace, EventData data)
     {
-        var id = Volatile.Read(ref source._id);
-        switch (id)
+        if (!TakeFixedId(source))
         {
-            case string or SecurityEvent:
-                _id = id;
-                break;
-            case EventId.Base:
-                _idSequence = source._idSequence;
-                _id = id;
-                break;
-            default:
-                // No id yet (or one being fixed): this copy reads it from the source.
-                _id = source;
-                break;
+            // No id yet (or one being fixed): this copy reads it from the source, or from the source's own source, so a
+            // copy always points at the event that will hold the id.
+            _id = Volatile.Read(ref source._id) as SecurityEvent ?? source;
         }
         _type = source._type;
         _utcTicks = source._utcTicks;
@@ -222,11 +213,7 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
     /// </summary>
     internal void FixId(EventId.Base run, int offset)
     {
-        var target = this;
-        while (Volatile.Read(ref target._id) is SecurityEvent source)
-        {
-            target = source;
-        }
+        var target = Volatile.Read(ref _id) as SecurityEvent ?? this;
         if (Volatile.Read(ref target._id) is null && Interlocked.CompareExchange(ref target._id, Claiming, null) is null)
         {
             target._idSequence = offset;
@@ -235,17 +222,25 @@ public sealed class SecurityEvent : IEquatable<SecurityEvent>
         if (!ReferenceEquals(target, this))
         {
             // A copy (a redacted one, say) takes the fixed id itself, so that it no longer holds on to its source.
-            var fixedId = Volatile.Read(ref target._id);
-            if (fixedId is EventId.Base)
-            {
-                _idSequence = target._idSequence;
-                Volatile.Write(ref _id, fixedId);
-            }
-            else if (fixedId is string)
-            {
-                Volatile.Write(ref _id, fixedId);
-            }
+            TakeFixedId(target);
         }
+    }
+
+    /// <summary>Takes <paramref name="source"/>'s id if it is fixed (text, or a ring position); false if it is not yet.</summary>
+    private bool TakeFixedId(SecurityEvent source)
+    {
+        var id = Volatile.Read(ref source._id);
+        if (id is EventId.Base)
+        {
+            // The offset was written before the run was published, and is read after it.
+            _idSequence = source._idSequence;
+        }
+        else if (id is not string)
+        {
+            return false;
+        }
+        Volatile.Write(ref _id, id);
+        return true;
     }
 
     private long TimestampMs => (_utcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMillisecond;
