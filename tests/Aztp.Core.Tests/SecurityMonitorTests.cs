@@ -207,7 +207,9 @@ public class SecurityMonitorTests
             await Task.Delay(5);
             Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "other handler was blocked by the hanging one");
         }
-        Assert.True(sw.Elapsed < TimeSpan.FromMilliseconds(300), $"took {sw.Elapsed}");
+        // Measured against the hanger's own timeouts, not the wall clock (a loaded machine stretches both alike): the
+        // hanger's pump, one event at a time, has not yet had its second timeout.
+        Assert.True(Volatile.Read(ref cancelled) < 2, $"the other handler got its five events only after {cancelled} timeouts ({sw.Elapsed})");
         await monitor.FlushAsync();
         await monitor.FlushAsync();
         await monitor.DisposeAsync();
